@@ -1,0 +1,19 @@
+FROM python:3.12-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    DATA_DIR=/data
+
+RUN useradd --create-home --uid 10001 bot && mkdir -p /data && chown bot:bot /data
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+RUN pip install .
+
+USER bot
+VOLUME ["/data"]
+# Time for a graceful stop after SIGTERM; `docker stop -t` and compose's stop_grace_period should match.
+STOPSIGNAL SIGTERM
+CMD ["python", "-m", "bot"]

@@ -1,0 +1,126 @@
+"""Load benchmark: N concurrent /imagine through the loopback Discord and image API.
+
+The bot runs as its own process (`python -m bot`), exactly as deployed; this process plays
+Discord and the image API. Prints ack latency (gateway event -> first callback), end-to-end
+time minus the API latency L, and the bot's peak RSS.
+
+    .venv/bin/python bench/imagine_bench.py --requests 200 --latency 2
+"""
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.loopback.discord import DiscordServer  # noqa: E402
+from tests.loopback.image_api import ImageAPIServer  # noqa: E402
+
+TOKEN = "bench-discord-token"  # noqa: S105
+API_KEY = "bench-api-key"
+ACK_DEADLINE = 3.0
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def peak_rss_mib(pid: int) -> float:
+    """The process's high-water resident set (VmHWM on Linux, else the current RSS)."""
+    status = Path(f"/proc/{pid}/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return psutil.Process(pid).memory_info().rss / 2**20
+
+
+async def start_bot(
+    discord_api: DiscordServer, image_api: ImageAPIServer, guild_id: int, slots: int
+) -> asyncio.subprocess.Process:
+    env = os.environ | {
+        "DISCORD_TOKEN": TOKEN,
+        "IMAGE_API_KEY": API_KEY,
+        "IMAGE_API_BASE_URL": image_api.base_url,
+        "IMAGE_API_CONCURRENCY": str(slots),
+        "DEV_GUILD_IDS": str(guild_id),
+        "DISCORD_API_BASE_URL": discord_api.rest_base,
+        "DISCORD_GATEWAY_URL": discord_api.gateway_url,
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+    }
+    return await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", env=env, cwd=ROOT)
+
+
+async def run(requests: int, latency: float, slots: int, warmup: int) -> None:
+    discord_api = DiscordServer(token=TOKEN)
+    image_api = ImageAPIServer(api_key=API_KEY)
+    await discord_api.start()
+    await image_api.start()
+    guild = discord_api.add_guild(name="Bench")
+    users = [discord_api.add_user(name=f"user{n}", guild_id=guild.id) for n in range(requests)]
+    bot = await start_bot(discord_api, image_api, guild.id, slots)
+    try:
+        await discord_api.wait_commands(timeout=60)
+        await discord_api.wait_ready(timeout=60)
+        for user in users[:warmup]:  # first calls pay for imports and connection set-up
+            await (await discord_api.slash("imagine", user=user, options={"prompt": "warm up"})).final(timeout=30)
+
+        image_api.reset()
+        image_api.latency = latency
+        started = time.perf_counter()
+        handles = [
+            await discord_api.slash("imagine", user=user, options={"prompt": "a harbour at dawn"}) for user in users
+        ]
+        finals = await asyncio.gather(*(handle.final(timeout=120) for handle in handles), return_exceptions=True)
+        wall = time.perf_counter() - started
+
+        acks = [handle.ack_latency for handle in handles if handle.ack_latency is not None]
+        delivered = [final for final in finals if not isinstance(final, BaseException) and final.files]
+        overheads = [
+            handle.delivered_at - handle.dispatched_at - latency
+            for handle, final in zip(handles, finals, strict=True)
+            if not isinstance(final, BaseException) and final.files
+        ]
+        print(f"requests {requests}, API latency {latency:.1f}s, API slots {slots}, wall {wall:.2f}s")
+        print(f"acknowledged {len(acks)}/{requests}, late (>{ACK_DEADLINE:.0f}s) {sum(a > ACK_DEADLINE for a in acks)}")
+        if acks:
+            print(
+                f"ack latency ms: p50 {percentile(acks, 0.5) * 1000:.1f}  p99 {percentile(acks, 0.99) * 1000:.1f}"
+                f"  max {max(acks) * 1000:.1f}"
+            )
+        print(f"delivered {len(delivered)}/{requests}")
+        if overheads:
+            print(
+                f"end-to-end minus latency ms: p50 {statistics.median(overheads) * 1000:.1f}"
+                f"  p99 {percentile(overheads, 0.99) * 1000:.1f}"
+            )
+        print(f"bot peak RSS: {peak_rss_mib(bot.pid):.1f} MiB")
+        print(f"Discord answers by status: {dict(sorted(discord_api.status_counts().items()))}")
+    finally:
+        bot.terminate()
+        await bot.wait()
+        await discord_api.stop()
+        await image_api.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=200, help="concurrent /imagine commands (N)")
+    parser.add_argument("--latency", type=float, default=2.0, help="image API latency in seconds (L)")
+    parser.add_argument("--slots", type=int, default=0, help="IMAGE_API_CONCURRENCY (default: N, so none wait)")
+    parser.add_argument("--warmup", type=int, default=3, help="requests before measuring")
+    args = parser.parse_args()
+    asyncio.run(run(args.requests, args.latency, args.slots or args.requests, args.warmup))
+
+
+if __name__ == "__main__":
+    main()

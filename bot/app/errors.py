@@ -1,0 +1,84 @@
+"""The one place that turns errors into messages for users."""
+
+import logging
+from datetime import timedelta
+
+import discord
+from discord import app_commands
+
+from bot.app.i18n import catalogue
+from bot.core import errors
+
+log = logging.getLogger(__name__)
+
+MESSAGES: dict[type[errors.BotError], str] = {
+    errors.BotError: "error.unexpected",
+    errors.InvalidRequest: "error.invalid",
+    errors.PromptEmpty: "error.prompt_empty",
+    errors.PromptTooLong: "error.prompt_too_long",
+    errors.ModelNotAllowed: "error.model_not_allowed",
+    errors.CountOutOfRange: "error.count_out_of_range",
+    errors.ImageAPIError: "error.api",
+    errors.SafetyRefused: "error.safety",
+    errors.RateLimited: "error.rate_limited",
+    errors.Overloaded: "error.overloaded",
+    errors.UpstreamTimeout: "error.timeout",
+    errors.AuthenticationFailed: "error.auth",
+    errors.UpstreamQuotaExhausted: "error.upstream_quota",
+    errors.EmptyResult: "error.empty",
+    errors.MalformedAnswer: "error.malformed",
+    errors.DownloadFailed: "error.download_failed",
+    errors.RequestRejected: "error.rejected",
+    errors.ServerError: "error.server",
+    errors.ConnectionFailed: "error.connection",
+}
+UNKNOWN_RETRY_SECONDS = 60
+
+
+def user_message(error: errors.BotError, locale: discord.Locale | str) -> str:
+    """The catalogue text for an error, its typed fields filling the placeholders."""
+    key = next(MESSAGES[cls] for cls in type(error).__mro__ if cls in MESSAGES)
+    return catalogue.text(locale, key, **_params(error))
+
+
+def _params(error: errors.BotError) -> dict[str, object]:
+    params = dict(vars(error))
+    if isinstance(error, errors.RateLimited):
+        wait = error.retry_after if error.retry_after > 0 else UNKNOWN_RETRY_SECONDS
+        params["retry_at"] = discord.utils.format_dt(discord.utils.utcnow() + timedelta(seconds=wait), "R")
+    if isinstance(error, errors.ImageAPIError):
+        params["detail"] = discord.utils.escape_mentions(discord.utils.escape_markdown(error.detail))
+    return params
+
+
+class ImageTree(app_commands.CommandTree):
+    """Answers every failed command in the same response, never with a traceback."""
+
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        if isinstance(original, errors.BotError):
+            log.info("command %s failed for user %s: %r", _name(interaction), interaction.user.id, original)
+            message = user_message(original, interaction.locale)
+        elif isinstance(original, app_commands.TransformerError):
+            message = catalogue.text(interaction.locale, "error.invalid_option")
+        elif isinstance(original, app_commands.NoPrivateMessage):
+            message = catalogue.text(interaction.locale, "error.guild_only")
+        else:
+            log.exception("command %s crashed for user %s", _name(interaction), interaction.user.id, exc_info=original)
+            message = catalogue.text(interaction.locale, "error.unexpected")
+        await reply(interaction, message)
+
+
+async def reply(interaction: discord.Interaction, message: str) -> None:
+    """Say `message` in the interaction's own response, whatever state it is in."""
+    try:
+        if interaction.response.is_done():
+            await interaction.edit_original_response(content=message, embed=None, attachments=[], view=None)
+        else:
+            await interaction.response.send_message(message, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not tell user %s about a failure", interaction.user.id, exc_info=True)
+
+
+def _name(interaction: discord.Interaction) -> str:
+    return interaction.command.qualified_name if interaction.command else "?"

@@ -1,0 +1,72 @@
+"""Result messages from core results, within Discord's length and upload limits."""
+
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import discord
+
+from bot.app.i18n import catalogue
+from bot.core.generation import ASPECT_SIZES
+from bot.core.imageapi import GenerationRequest, ImageBytes
+
+MAX_FILES = 10  # files per message
+MAX_REQUEST_BYTES = 25 * 1024 * 1024 - 512 * 1024  # a whole upload request, with room for the JSON part
+PROMPT_PREVIEW = 300
+EMBED_COLOUR = discord.Colour.blurple()
+RATIOS = {size: ratio for ratio, size in ASPECT_SIZES.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class ResultSummary:
+    request: GenerationRequest
+    seconds: float
+    requester_id: int
+
+
+def result_embed(summary: ResultSummary, image_count: int, locale: discord.Locale) -> discord.Embed:
+    """A compact embed: the prompt (shortened), model, size, quality, time and requester."""
+    request = summary.request
+    embed = discord.Embed(
+        title=catalogue.text(locale, "result.images", count=image_count),
+        description=shorten(discord.utils.escape_markdown(request.prompt), PROMPT_PREVIEW),
+        colour=EMBED_COLOUR,
+    )
+    size = request.size or "1024x1024"
+    fields = {
+        "result.model": request.model,
+        "result.size": f"{size} ({RATIOS[size]})" if size in RATIOS else size,
+        "result.quality": request.quality or "1k",
+        "result.time": catalogue.text(locale, "result.seconds", seconds=summary.seconds),
+        "result.requester": f"<@{summary.requester_id}>",
+    }
+    for key, value in fields.items():
+        embed.add_field(name=catalogue.text(locale, key), value=value)
+    return embed
+
+
+def image_files(images: Sequence[ImageBytes], indexes: Sequence[int], stem: str) -> list[discord.File]:
+    """Uploads for the images at `indexes`, named by position and by the format their bytes show."""
+    return [
+        discord.File(io.BytesIO(images[index].data), filename=f"{stem}-{index + 1}.{images[index].format.extension}")
+        for index in indexes
+    ]
+
+
+def upload_batches(images: Sequence[ImageBytes]) -> Iterator[list[int]]:
+    """Indexes of images per message: at most 10 files and one request's byte limit each."""
+    batch: list[int] = []
+    size = 0
+    for index, image in enumerate(images):
+        if batch and (len(batch) == MAX_FILES or size + len(image.data) > MAX_REQUEST_BYTES):
+            yield batch
+            batch, size = [], 0
+        batch.append(index)
+        size += len(image.data)
+    if batch:
+        yield batch
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, ending with an ellipsis when cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

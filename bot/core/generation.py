@@ -1,0 +1,79 @@
+"""Turning what a member asked for into a checked image API request, and running it."""
+
+from dataclasses import dataclass
+
+from bot.core.errors import CountOutOfRange, ModelNotAllowed, PromptEmpty, PromptTooLong
+from bot.core.imageapi import Generation, GenerationRequest, ImageAPIClient, hash_user
+
+MAX_COUNT = 10  # the spec's bound on `n`
+
+# Aspect ratios offered to members, with the `WxH` strings the API takes (gateways map them to ratios).
+ASPECT_SIZES: dict[str, str] = {
+    "1:1": "1024x1024",
+    "16:9": "1792x1024",
+    "9:16": "1024x1792",
+    "3:2": "1536x1024",
+    "2:3": "1024x1536",
+    "4:3": "1280x960",
+    "3:4": "960x1280",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ImageAsk:
+    """What a member asked for, before any check."""
+
+    prompt: str
+    user_id: int
+    guild_id: int | None = None
+    model: str | None = None
+    count: int = 1
+    size: str | None = None
+    quality: str | None = None
+    style: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRules:
+    models: tuple[str, ...]
+    default_model: str
+    prompt_max_length: int
+
+
+class GenerationService:
+    """Checks an ask against the rules, then has the image API fulfil it."""
+
+    def __init__(self, client: ImageAPIClient, rules: RequestRules, user_salt: str) -> None:
+        self._client = client
+        self._rules = rules
+        self._user_salt = user_salt
+
+    @property
+    def rules(self) -> RequestRules:
+        return self._rules
+
+    def prepare(self, ask: ImageAsk) -> GenerationRequest:
+        """The API request for an ask; raises an InvalidRequest subclass when a rule is broken."""
+        prompt = ask.prompt.strip()
+        if not prompt:
+            raise PromptEmpty
+        if len(prompt) > self._rules.prompt_max_length:
+            raise PromptTooLong(len(prompt), self._rules.prompt_max_length)
+        model = ask.model or self._rules.default_model
+        if model not in self._rules.models:
+            raise ModelNotAllowed(model, self._rules.models)
+        if not 1 <= ask.count <= MAX_COUNT:
+            raise CountOutOfRange(ask.count, 1, MAX_COUNT)
+        return GenerationRequest(
+            prompt=prompt,
+            model=model,
+            n=ask.count,
+            size=ask.size,
+            quality=ask.quality,
+            style=ask.style,
+            user=hash_user(ask.user_id, self._user_salt),
+        )
+
+    async def generate(self, request: GenerationRequest) -> Generation:
+        """Run a prepared request; raises an ImageAPIError subclass on failure."""
+        return await self._client.generate(request)

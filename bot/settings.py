@@ -1,0 +1,153 @@
+"""Settings from the environment, validated once at start.
+
+Every setting is documented with its default in `.env.example`. `load_settings` takes a plain
+mapping so that tests can pass a dict; a bad value raises `SettingsError` naming the setting.
+"""
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+DEFAULT_MODELS = ("gemini-3-pro-image-preview", "gemini-2.5-flash-image")
+RESPONSE_FORMATS = ("b64_json", "url")
+PROMPT_LIMIT_DISCORD_MAX = 6000  # Discord's own max_length for a string option
+MAX_MODELS = 25  # Discord's limit on an option's choices
+
+T = TypeVar("T", int, float)
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    discord_token: str = field(repr=False)
+    image_api_key: str = field(repr=False)
+    image_api_base_url: str = "https://api.gptgod.online"
+    image_models: tuple[str, ...] = DEFAULT_MODELS
+    image_default_model: str = DEFAULT_MODELS[0]
+    image_api_timeout: float = 300.0
+    image_api_connect_timeout: float = 10.0
+    image_api_concurrency: int = 4
+    image_api_max_retries: int = 3
+    image_response_format: str = "b64_json"
+    image_download_max_bytes: int = 50 * 1024 * 1024
+    image_download_timeout: float = 60.0
+    prompt_max_length: int = 1000
+    user_hash_salt: str = field(default="", repr=False)
+    data_dir: Path = Path("./data")
+    dev_guild_ids: tuple[int, ...] = ()
+    owner_ids: frozenset[int] = frozenset()
+    log_level: str = "INFO"
+    discord_api_base_url: str = "https://discord.com/api/v10"
+    discord_gateway_url: str = "wss://gateway.discord.gg/"
+    sync_commands: bool = True
+
+
+def load_settings(env: Mapping[str, str]) -> Settings:
+    """Build validated settings from an environment mapping, or raise SettingsError."""
+    models = _list(env, "IMAGE_MODELS") or DEFAULT_MODELS
+    if len(models) > MAX_MODELS:
+        raise SettingsError(f"IMAGE_MODELS lists {len(models)} models; Discord offers at most {MAX_MODELS} choices")
+    default_model = _text(env, "IMAGE_DEFAULT_MODEL", models[0])
+    if default_model not in models:
+        raise SettingsError(f"IMAGE_DEFAULT_MODEL={default_model!r} is not one of IMAGE_MODELS ({', '.join(models)})")
+    return Settings(
+        discord_token=_required(env, "DISCORD_TOKEN"),
+        image_api_key=_required(env, "IMAGE_API_KEY"),
+        image_api_base_url=_url(env, "IMAGE_API_BASE_URL", "https://api.gptgod.online", ("http", "https")),
+        image_models=models,
+        image_default_model=default_model,
+        image_api_timeout=_number(env, "IMAGE_API_TIMEOUT", 300.0, float, low=1.0),
+        image_api_connect_timeout=_number(env, "IMAGE_API_CONNECT_TIMEOUT", 10.0, float, low=0.1),
+        image_api_concurrency=_number(env, "IMAGE_API_CONCURRENCY", 4, int, low=1, high=256),
+        image_api_max_retries=_number(env, "IMAGE_API_MAX_RETRIES", 3, int, low=0, high=10),
+        image_response_format=_choice(env, "IMAGE_RESPONSE_FORMAT", "b64_json", RESPONSE_FORMATS),
+        image_download_max_bytes=_number(env, "IMAGE_DOWNLOAD_MAX_BYTES", 50 * 1024 * 1024, int, low=1024),
+        image_download_timeout=_number(env, "IMAGE_DOWNLOAD_TIMEOUT", 60.0, float, low=1.0),
+        prompt_max_length=_number(env, "PROMPT_MAX_LENGTH", 1000, int, low=1, high=PROMPT_LIMIT_DISCORD_MAX),
+        user_hash_salt=_text(env, "USER_HASH_SALT", ""),
+        data_dir=Path(_text(env, "DATA_DIR", "./data")),
+        dev_guild_ids=tuple(_ids(env, "DEV_GUILD_IDS")),
+        owner_ids=frozenset(_ids(env, "OWNER_IDS")),
+        log_level=_log_level(env),
+        discord_api_base_url=_url(env, "DISCORD_API_BASE_URL", "https://discord.com/api/v10", ("http", "https")),
+        discord_gateway_url=_url(env, "DISCORD_GATEWAY_URL", "wss://gateway.discord.gg/", ("ws", "wss")),
+        sync_commands=_flag(env, "SYNC_COMMANDS", default=True),
+    )
+
+
+def _text(env: Mapping[str, str], name: str, default: str) -> str:
+    return env.get(name, "").strip() or default
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    if not (value := env.get(name, "").strip()):
+        raise SettingsError(f"{name} is not set; see .env.example")
+    return value
+
+
+def _number(
+    env: Mapping[str, str], name: str, default: T, kind: Callable[[str], T], *, low: T, high: T | None = None
+) -> T:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a {'whole ' if kind is int else ''}number") from None
+    if value < low or (high is not None and value > high):
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise SettingsError(f"{name}={raw!r} must be {bounds}")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = _text(env, name, default)
+    if value not in choices:
+        raise SettingsError(f"{name}={value!r} must be one of {', '.join(choices)}")
+    return value
+
+
+def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    items = [item.strip() for item in env.get(name, "").split(",")]
+    return tuple(dict.fromkeys(item for item in items if item))
+
+
+def _ids(env: Mapping[str, str], name: str) -> list[int]:
+    ids = []
+    for item in _list(env, name):
+        if not item.isdigit():
+            raise SettingsError(f"{name} must be comma-separated Discord ids; {item!r} is not one")
+        ids.append(int(item))
+    return ids
+
+
+def _url(env: Mapping[str, str], name: str, default: str, schemes: tuple[str, ...]) -> str:
+    value = _text(env, name, default).rstrip("/")
+    if not re.fullmatch(rf"(?:{'|'.join(schemes)})://[^\s/]+(?:/\S*)?", value):
+        raise SettingsError(f"{name}={value!r} is not a {' or '.join(schemes)} URL")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name}={raw!r} must be true or false")
+
+
+def _log_level(env: Mapping[str, str]) -> str:
+    level = _text(env, "LOG_LEVEL", "INFO").upper()
+    if not isinstance(logging.getLevelName(level), int):
+        raise SettingsError(f"LOG_LEVEL={level!r} must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    return level

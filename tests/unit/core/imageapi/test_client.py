@@ -1,0 +1,217 @@
+"""The API client against the loopback image API: shapes, retries, deadlines, the concurrency cap."""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from bot.core import errors
+from bot.core.imageapi import GenerationRequest, ImageAPIClient, ImageAPIConfig
+from bot.core.images import ImageFormat
+from tests.loopback import image_api as faults
+from tests.loopback.image_api import ImageAPIServer
+
+KEY = "sk-client-test-key-42"
+REQUEST = GenerationRequest(prompt="a red kite", model="gemini-3-pro-image-preview", n=2, size="256x256")
+
+
+class RecordedSleep:
+    """Stands in for asyncio.sleep so retry delays are checked without waiting for them."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, delay: float) -> None:
+        self.delays.append(delay)
+        await asyncio.sleep(0)
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[ImageAPIServer]:
+    async with ImageAPIServer(api_key=KEY) as server:
+        yield server
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as client_session:
+        yield client_session
+
+
+def make_client(session, api, sleep=None, **config: object) -> ImageAPIClient:
+    settings = {"base_url": api.base_url, "api_key": KEY, "max_retries": 3, "timeout": 10.0} | config
+    return ImageAPIClient(session, ImageAPIConfig(**settings), sleep=sleep or RecordedSleep(), rand=lambda: 0.0)
+
+
+@pytest.mark.parametrize("shape", ["b64_json", "url", "data_url", "empty_strings", "markdown"])
+async def test_every_answer_shape_gives_the_images(session, api, shape) -> None:
+    api.answer_shape = shape
+
+    generation = await make_client(session, api).generate(REQUEST)
+
+    assert [image.format for image in generation.images] == [ImageFormat.PNG] * 2
+    assert all(image.data.startswith(b"\x89PNG") for image in generation.images)
+    assert generation.seconds > 0
+
+
+@pytest.mark.parametrize(("fmt", "expected"), [("jpeg", ImageFormat.JPEG), ("webp", ImageFormat.WEBP)])
+async def test_formats_are_told_by_their_bytes(session, api, fmt, expected) -> None:
+    api.image_format = fmt
+    api.answer_shape = "url"
+
+    generation = await make_client(session, api, response_format="url").generate(REQUEST)
+
+    assert [image.format for image in generation.images] == [expected] * 2
+    assert api.last_request.json["response_format"] == "url"
+
+
+async def test_retry_after_is_honoured_then_the_images_come(session, api) -> None:
+    sleep = RecordedSleep()
+    api.fail_next(faults.rate_limited(retry_after=3))
+
+    generation = await make_client(session, api, sleep).generate(REQUEST)
+
+    assert len(generation.images) == 2
+    assert sleep.delays == [3.0]
+    assert [request.status for request in api.requests] == [429, 200]
+
+
+async def test_retry_in_text_is_honoured(session, api) -> None:
+    sleep = RecordedSleep()
+    api.fail_next(faults.error_code_int(429, retry_in=7))
+
+    await make_client(session, api, sleep).generate(REQUEST)
+
+    assert sleep.delays == [7.0]
+
+
+async def test_server_faults_back_off_exponentially(session, api) -> None:
+    sleep = RecordedSleep()
+    api.fail_next(faults.server_error(500), faults.server_error(502, html=True), faults.overloaded())
+
+    generation = await make_client(session, api, sleep).generate(REQUEST)
+
+    assert len(generation.images) == 2
+    assert sleep.delays == [0.5, 1.0, 2.0]  # jitter pinned to its low end
+
+
+async def test_gives_up_after_the_retry_limit(session, api) -> None:
+    api.fail_next(*(faults.overloaded() for _ in range(4)))
+
+    with pytest.raises(errors.Overloaded):
+        await make_client(session, api).generate(REQUEST)
+
+    assert len(api.requests) == 4
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        (faults.safety(), errors.SafetyRefused),
+        (faults.quota_exhausted(), errors.UpstreamQuotaExhausted),
+        (faults.unauthorized(), errors.AuthenticationFailed),
+        (faults.empty_data(), errors.SafetyRefused),
+        (faults.not_json(), errors.MalformedAnswer),
+        (faults.dead_url(), errors.DownloadFailed),
+        (faults.empty_response(), errors.EmptyResult),
+        (faults.api_error(400, "size is not supported", code="invalid_size"), errors.RequestRejected),
+    ],
+    ids=lambda value: getattr(value, "name", None) or value.__name__,
+)
+async def test_refusals_are_typed_and_not_retried(session, api, fault, error) -> None:
+    sleep = RecordedSleep()
+    api.fail_next(fault)
+
+    with pytest.raises(error):
+        await make_client(session, api, sleep).generate(REQUEST)
+
+    assert len(api.requests) == 1
+    assert sleep.delays == []
+
+
+async def test_a_wrong_key_is_an_authentication_failure(session, api) -> None:
+    client = ImageAPIClient(session, ImageAPIConfig(base_url=api.base_url, api_key="sk-wrong"))
+
+    with pytest.raises(errors.AuthenticationFailed) as raised:
+        await client.generate(REQUEST)
+
+    assert raised.value.status == 401
+
+
+async def test_a_hang_times_out_within_the_deadline(session, api) -> None:
+    api.fail_next(faults.hang())
+    client = make_client(session, api, timeout=0.5)
+
+    async with asyncio.timeout(5):
+        with pytest.raises(errors.UpstreamTimeout):
+            await client.generate(REQUEST)
+
+
+async def test_a_retry_that_would_pass_the_deadline_is_not_attempted(session, api) -> None:
+    sleep = RecordedSleep()
+    api.fail_next(faults.rate_limited(retry_after=30))
+
+    with pytest.raises(errors.RateLimited) as raised:
+        await make_client(session, api, sleep, timeout=10.0).generate(REQUEST)
+
+    assert raised.value.retry_after == 30
+    assert sleep.delays == []
+
+
+async def test_an_unreachable_api_is_a_connection_failure(session) -> None:
+    config = ImageAPIConfig(base_url="http://127.0.0.1:9", api_key=KEY, max_retries=1)
+    sleep = RecordedSleep()
+
+    with pytest.raises(errors.ConnectionFailed):
+        await ImageAPIClient(session, config, sleep=sleep, rand=lambda: 0.0).generate(REQUEST)
+
+    assert sleep.delays == [0.5]
+
+
+async def test_an_oversized_download_is_refused(session, api) -> None:
+    api.answer_shape = "url"
+
+    with pytest.raises(errors.DownloadFailed, match="larger than"):
+        await make_client(session, api, download_max_bytes=1024).generate(REQUEST)
+
+
+async def test_the_key_is_redacted_from_errors(session, api) -> None:
+    api.fail_next(faults.api_error(400, f"bad key {KEY} for this model", code="invalid_request"))
+
+    with pytest.raises(errors.RequestRejected) as raised:
+        await make_client(session, api).generate(REQUEST)
+
+    assert KEY not in str(raised.value)
+    assert KEY not in raised.value.detail
+    assert "[redacted]" in raised.value.detail
+
+
+async def test_requests_beyond_the_cap_wait_for_a_slot(session, api) -> None:
+    api.latency = 0.2
+    client = make_client(session, api, concurrency=2)
+
+    await asyncio.gather(*(client.generate(REQUEST) for _ in range(5)))
+
+    assert api.max_in_flight == 2
+    assert len(api.requests) == 5
+
+
+async def test_the_request_body_is_what_was_asked(session, api) -> None:
+    request = GenerationRequest(
+        prompt="a kite", model="gemini-2.5-flash-image", n=1, size="512x512", quality="2k", style="vivid", user="u-x"
+    )
+
+    await make_client(session, api).generate(request)
+
+    assert api.last_request.json == {
+        "model": "gemini-2.5-flash-image",
+        "prompt": "a kite",
+        "n": 1,
+        "size": "512x512",
+        "quality": "2k",
+        "style": "vivid",
+        "user": "u-x",
+        "response_format": "b64_json",
+    }
+    assert api.last_request.headers["Authorization"] == f"Bearer {KEY}"

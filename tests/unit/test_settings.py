@@ -1,0 +1,87 @@
+from pathlib import Path
+
+import pytest
+
+from bot.settings import DEFAULT_MODELS, SettingsError, load_settings
+
+REQUIRED = {"DISCORD_TOKEN": "discord-secret", "IMAGE_API_KEY": "api-secret"}
+
+
+def test_defaults_with_only_the_secrets() -> None:
+    settings = load_settings(REQUIRED)
+    assert settings.image_api_base_url == "https://api.gptgod.online"
+    assert settings.image_models == DEFAULT_MODELS
+    assert settings.image_default_model == "gemini-3-pro-image-preview"
+    assert settings.image_api_timeout == 300.0
+    assert settings.image_api_concurrency == 4
+    assert settings.image_response_format == "b64_json"
+    assert settings.prompt_max_length == 1000
+    assert settings.data_dir == Path("./data")
+    assert settings.dev_guild_ids == ()
+    assert settings.owner_ids == frozenset()
+    assert settings.log_level == "INFO"
+
+
+def test_every_value_is_read() -> None:
+    settings = load_settings(
+        REQUIRED
+        | {
+            "IMAGE_API_BASE_URL": "http://127.0.0.1:9000/",
+            "IMAGE_MODELS": "a, b ,a,",
+            "IMAGE_DEFAULT_MODEL": "b",
+            "IMAGE_API_TIMEOUT": "12.5",
+            "IMAGE_API_CONCURRENCY": "8",
+            "IMAGE_RESPONSE_FORMAT": "url",
+            "PROMPT_MAX_LENGTH": "500",
+            "DATA_DIR": "/var/lib/bot",
+            "DEV_GUILD_IDS": "1, 2",
+            "OWNER_IDS": "3",
+            "LOG_LEVEL": "debug",
+            "SYNC_COMMANDS": "false",
+        }
+    )
+    assert settings.image_api_base_url == "http://127.0.0.1:9000"
+    assert settings.image_models == ("a", "b")
+    assert settings.image_default_model == "b"
+    assert settings.image_api_timeout == 12.5
+    assert settings.image_api_concurrency == 8
+    assert settings.image_response_format == "url"
+    assert settings.prompt_max_length == 500
+    assert settings.data_dir == Path("/var/lib/bot")
+    assert settings.dev_guild_ids == (1, 2)
+    assert settings.owner_ids == frozenset({3})
+    assert settings.log_level == "DEBUG"
+    assert settings.sync_commands is False
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"DISCORD_TOKEN": ""}, "DISCORD_TOKEN"),
+        ({"IMAGE_API_KEY": "  "}, "IMAGE_API_KEY"),
+        ({"IMAGE_API_TIMEOUT": "soon"}, "IMAGE_API_TIMEOUT"),
+        ({"IMAGE_API_TIMEOUT": "0"}, "IMAGE_API_TIMEOUT"),
+        ({"IMAGE_API_CONCURRENCY": "2.5"}, "IMAGE_API_CONCURRENCY"),
+        ({"IMAGE_API_CONCURRENCY": "0"}, "IMAGE_API_CONCURRENCY"),
+        ({"IMAGE_API_BASE_URL": "ftp://x"}, "IMAGE_API_BASE_URL"),
+        ({"IMAGE_DEFAULT_MODEL": "dall-e-3"}, "IMAGE_DEFAULT_MODEL"),
+        ({"IMAGE_MODELS": ",".join(f"m{i}" for i in range(26))}, "IMAGE_MODELS"),
+        ({"IMAGE_RESPONSE_FORMAT": "png"}, "IMAGE_RESPONSE_FORMAT"),
+        ({"PROMPT_MAX_LENGTH": "7000"}, "PROMPT_MAX_LENGTH"),
+        ({"DEV_GUILD_IDS": "123,abc"}, "DEV_GUILD_IDS"),
+        ({"OWNER_IDS": "me"}, "OWNER_IDS"),
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({"SYNC_COMMANDS": "maybe"}, "SYNC_COMMANDS"),
+        ({"DISCORD_GATEWAY_URL": "http://x"}, "DISCORD_GATEWAY_URL"),
+    ],
+)
+def test_a_bad_setting_is_named(env: dict[str, str], named: str) -> None:
+    with pytest.raises(SettingsError, match=named):
+        load_settings(REQUIRED | env)
+
+
+def test_secrets_stay_out_of_repr() -> None:
+    text = repr(load_settings(REQUIRED | {"USER_HASH_SALT": "salty"}))
+    assert "discord-secret" not in text
+    assert "api-secret" not in text
+    assert "salty" not in text
