@@ -20,7 +20,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.loopback.discord import DiscordServer  # noqa: E402
+from tests.loopback.discord import DiscordServer, InteractionHandle  # noqa: E402
 from tests.loopback.image_api import ImageAPIServer  # noqa: E402
 
 TOKEN = "bench-discord-token"  # noqa: S105
@@ -31,6 +31,14 @@ ACK_DEADLINE = 3.0
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+async def delivery(handle: InteractionHandle) -> float:
+    """Seconds from the gateway event to the response holding the images."""
+    message = await handle.final(timeout=120)
+    if not message.files:
+        raise RuntimeError(f"no images: {message.content!r}")
+    return asyncio.get_running_loop().time() - handle.dispatched_at
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -44,7 +52,7 @@ def peak_rss_mib(pid: int) -> float:
 
 
 async def start_bot(
-    discord_api: DiscordServer, image_api: ImageAPIServer, guild_id: int, slots: int
+    discord_api: DiscordServer, image_api: ImageAPIServer, guild_id: int, slots: int, profile: str | None
 ) -> asyncio.subprocess.Process:
     env = os.environ | {
         "DISCORD_TOKEN": TOKEN,
@@ -57,40 +65,40 @@ async def start_bot(
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
     }
-    return await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", env=env, cwd=ROOT)
+    profiler = ["-m", "cProfile", "-o", profile] if profile else []
+    return await asyncio.create_subprocess_exec(sys.executable, *profiler, "-m", "bot", env=env, cwd=ROOT)
 
 
-async def run(requests: int, latency: float, slots: int, warmup: int) -> None:
+async def run(requests: int, latency: float, ramp: float, slots: int, warmup: int, profile: str | None) -> None:
     discord_api = DiscordServer(token=TOKEN)
-    image_api = ImageAPIServer(api_key=API_KEY)
+    image_api = ImageAPIServer(api_key=API_KEY, unique_images=False)
     await discord_api.start()
     await image_api.start()
     guild = discord_api.add_guild(name="Bench")
     users = [discord_api.add_user(name=f"user{n}", guild_id=guild.id) for n in range(requests)]
-    bot = await start_bot(discord_api, image_api, guild.id, slots)
+    bot = await start_bot(discord_api, image_api, guild.id, slots, profile)
     try:
         await discord_api.wait_commands(timeout=60)
         await discord_api.wait_ready(timeout=60)
         for user in users[:warmup]:  # first calls pay for imports and connection set-up
-            await (await discord_api.slash("imagine", user=user, options={"prompt": "warm up"})).final(timeout=30)
+            await (await discord_api.slash("imagine", user=user, guild=guild, options={"prompt": "warm up"})).final(
+                timeout=30
+            )
 
         image_api.reset()
         image_api.latency = latency
         started = time.perf_counter()
-        handles = [
-            await discord_api.slash("imagine", user=user, options={"prompt": "a harbour at dawn"}) for user in users
-        ]
-        finals = await asyncio.gather(*(handle.final(timeout=120) for handle in handles), return_exceptions=True)
+        handles = []
+        for index, user in enumerate(users):  # evenly over the ramp; a ramp of 0 sends them all at once
+            await asyncio.sleep(max(0.0, started + ramp * index / requests - time.perf_counter()))
+            handles.append(await discord_api.slash("imagine", user=user, guild=guild, options={"prompt": "a harbour"}))
+        outcomes = await asyncio.gather(*(delivery(handle) for handle in handles), return_exceptions=True)
         wall = time.perf_counter() - started
 
         acks = [handle.ack_latency for handle in handles if handle.ack_latency is not None]
-        delivered = [final for final in finals if not isinstance(final, BaseException) and final.files]
-        overheads = [
-            handle.delivered_at - handle.dispatched_at - latency
-            for handle, final in zip(handles, finals, strict=True)
-            if not isinstance(final, BaseException) and final.files
-        ]
-        print(f"requests {requests}, API latency {latency:.1f}s, API slots {slots}, wall {wall:.2f}s")
+        delivered = [outcome for outcome in outcomes if isinstance(outcome, float)]
+        overheads = [seconds - latency for seconds in delivered]
+        print(f"requests {requests} over {ramp:.1f}s, API latency {latency:.1f}s, API slots {slots}, wall {wall:.2f}s")
         print(f"acknowledged {len(acks)}/{requests}, late (>{ACK_DEADLINE:.0f}s) {sum(a > ACK_DEADLINE for a in acks)}")
         if acks:
             print(
@@ -98,6 +106,8 @@ async def run(requests: int, latency: float, slots: int, warmup: int) -> None:
                 f"  max {max(acks) * 1000:.1f}"
             )
         print(f"delivered {len(delivered)}/{requests}")
+        for failure in {repr(outcome) for outcome in outcomes if isinstance(outcome, BaseException)}:
+            print(f"  failure: {failure[:200]}")
         if overheads:
             print(
                 f"end-to-end minus latency ms: p50 {statistics.median(overheads) * 1000:.1f}"
@@ -116,10 +126,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=200, help="concurrent /imagine commands (N)")
     parser.add_argument("--latency", type=float, default=2.0, help="image API latency in seconds (L)")
+    parser.add_argument("--ramp", type=float, default=0.0, help="seconds over which the commands are sent (0: at once)")
     parser.add_argument("--slots", type=int, default=0, help="IMAGE_API_CONCURRENCY (default: N, so none wait)")
     parser.add_argument("--warmup", type=int, default=3, help="requests before measuring")
+    parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the bot process to FILE")
     args = parser.parse_args()
-    asyncio.run(run(args.requests, args.latency, args.slots or args.requests, args.warmup))
+    asyncio.run(run(args.requests, args.latency, args.ramp, args.slots or args.requests, args.warmup, args.profile))
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ class ImageBot(commands.Bot):
     """An image bot: slash commands over the core generation service."""
 
     def __init__(self, settings: Settings) -> None:
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False  # the bot never uses voice
         intents = discord.Intents.none()
         intents.guilds = True
         super().__init__(

@@ -28,7 +28,9 @@ def result_embed(summary: ResultSummary, image_count: int, locale: discord.Local
     """A compact embed: the prompt (shortened), model, size, quality, time and requester."""
     request = summary.request
     embed = discord.Embed(
-        title=catalogue.text(locale, "result.images", count=image_count),
+        title=catalogue.text(
+            locale, "result.images.one" if image_count == 1 else "result.images.other", count=image_count
+        ),
         description=shorten(discord.utils.escape_markdown(request.prompt), PROMPT_PREVIEW),
         colour=EMBED_COLOUR,
     )

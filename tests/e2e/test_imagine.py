@@ -77,7 +77,7 @@ async def test_ten_images_fit_one_message(discord_api, image_api, bot, member, g
     message = await reply.final(timeout=20)
     assert len(message.files) == 10
     assert reply.followups == []
-    assert message.embeds[0]["title"] == "10 image(s)"
+    assert message.embeds[0]["title"] == "10 images"
 
 
 async def test_a_long_prompt_is_shortened_in_the_embed(discord_api, image_api, bot, member, guild) -> None:

@@ -358,12 +358,15 @@ class CommandRegistry:
         return False
 
     def find(self, name: str, *, guild_id: int | None, kind: int = CHAT_INPUT) -> dict[str, Any] | None:
-        """The command a user would invoke by name in a guild: the guild's own first, then the global one."""
+        """The command a user would invoke by name in a guild: the guild's own first, then the global one.
+
+        The stored command itself (no copy: invoking happens per interaction), so callers only read it.
+        """
         scopes = [guild_id, None] if guild_id is not None else [None]
         for scope in scopes:
             for command in self._scopes.get(scope, []):
                 if command["type"] == kind and command["name"] == name:
-                    return copy.deepcopy(command)
+                    return command
         return None
 
     def _store(self, guild_id: int | None, payload: Mapping[str, Any], command_id: str | None) -> dict[str, Any]:

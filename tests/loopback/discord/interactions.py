@@ -194,6 +194,8 @@ class InteractionHandle:
         """The INTERACTION_CREATE reached a socket at loop time ``at`` (first socket wins)."""
         if self.dispatched_at is None:
             self.dispatched_at = at
+            if self.callback_arrived_at is not None:  # the bot answered before the write was noted
+                self.ack_latency = max(0.0, self.callback_arrived_at - at)
 
     def note_callback_arrival(self, at: float) -> None:
         """A callback request arrived (accepted or not); the first one fixes ``ack_latency``."""

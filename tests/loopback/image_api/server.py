@@ -36,10 +36,15 @@ class ImageAPIServer:
     faults and records between tests.
     """
 
-    def __init__(self, api_key: str = "test-key", models: Iterable[str] = DEFAULT_MODELS) -> None:
+    def __init__(
+        self, api_key: str = "test-key", models: Iterable[str] = DEFAULT_MODELS, *, unique_images: bool = True
+    ) -> None:
         self.api_key = api_key
         self.models = tuple(models)
         self.latency = 0.0
+        # False: equal requests get the same images, rendered once (a benchmark then measures the client, not Pillow)
+        self.unique_images = unique_images
+        self._rendered: dict[tuple[object, ...], asyncio.Future[list[EncodedImage]]] = {}
         self.requests: list[RecordedRequest] = []
         self._in_flight = 0
         self._max_in_flight = 0
@@ -222,10 +227,20 @@ class ImageAPIServer:
     async def _generate(
         self, generation: GenerationRequest, shape: AnswerShape, image_format: ImageFormat
     ) -> web.Response:
-        seed = f"{generation.prompt}\0{next(self._serial)}"  # differs per request, like a real model
-        images = await render_images(seed, generation.n, generation.output_size, image_format)
+        images = await self._images(generation, image_format)
         data = [data_item(shape, image, self._publish, generation.response_format) for image in images]
         return _json_response(200, {"created": int(time.time()), "data": data})
+
+    async def _images(self, generation: GenerationRequest, image_format: ImageFormat) -> list[EncodedImage]:
+        if self.unique_images:
+            seed = f"{generation.prompt}\0{next(self._serial)}"  # differs per request, like a real model
+            return await render_images(seed, generation.n, generation.output_size, image_format)
+        key = (generation.prompt, generation.n, generation.output_size, image_format)
+        if key not in self._rendered:
+            self._rendered[key] = await render_images(
+                generation.prompt, generation.n, generation.output_size, image_format
+            )
+        return self._rendered[key]
 
     async def _inject(self, fault: Fault, generation: GenerationRequest, image_format: ImageFormat) -> web.Response:
         match fault.kind:

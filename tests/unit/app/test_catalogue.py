@@ -9,7 +9,7 @@ from bot.app.i18n import catalogue
 from bot.core import errors
 
 SOURCE = Path(bot.__file__).parent
-KEY_LITERAL = re.compile(r"""["']((?:error|result)\.[a-z_]+)["']""")
+KEY_LITERAL = re.compile(r"""["']((?:error|result)\.[a-z_.]+)["']""")
 
 
 def test_every_key_the_code_uses_exists() -> None:

@@ -332,3 +332,13 @@ async def test_unknown_files_are_404(http: aiohttp.ClientSession, api: ImageAPIS
 
     assert answer.status == 404
     assert api.image_fetches == 0
+
+
+async def test_equal_requests_share_images_when_unique_images_is_off(http: aiohttp.ClientSession) -> None:
+    async with ImageAPIServer(api_key=KEY, unique_images=False) as shared:
+        body = {"prompt": "same", "size": "64x64", "response_format": "b64_json"}
+        first, second = [json.loads((await generate(http, shared, body)).body)["data"] for _ in range(2)]
+        other = json.loads((await generate(http, shared, body | {"prompt": "other"})).body)["data"]
+
+    assert first == second
+    assert other != first
