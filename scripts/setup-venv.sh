@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # Create .venv (if missing) and install the project into it; with "test", the test extra too.
+# Skipped when pyproject.toml has not changed since the last install of the same kind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv="${VENV:-.venv}"
+kind="${1:-run}"
+stamp="$venv/.installed-$kind"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-extra=""
-[ "${1:-}" = "test" ] && extra="[test]"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --editable ".$extra"
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  extra=""
+  [ "$kind" = "test" ] && extra="[test]"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --editable ".$extra"
+  touch "$stamp"
+fi

@@ -49,7 +49,7 @@ class EventPublisher:
 
     def message_created(self, record: MessageRecord) -> None:
         """MESSAGE_CREATE (never for ephemeral messages)."""
-        if record.ephemeral:
+        if record.ephemeral or not self._hub.wants(guild_id=record.guild_id, intents=self._message_intent(record)):
             return
         data = payloads.message(self._world, record, with_member=True)
         self._hub.broadcast(
@@ -62,7 +62,7 @@ class EventPublisher:
 
     def message_updated(self, record: MessageRecord) -> None:
         """MESSAGE_UPDATE (never for ephemeral messages)."""
-        if record.ephemeral:
+        if record.ephemeral or not self._hub.wants(guild_id=record.guild_id, intents=self._message_intent(record)):
             return
         data = payloads.message(self._world, record, with_member=True)
         self._hub.broadcast(

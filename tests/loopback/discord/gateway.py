@@ -194,12 +194,21 @@ class GatewayHub:
         transform: Callable[[GatewaySession, Any], Any] | None = None,
     ) -> list[GatewayEvent]:
         """Dispatch to every (live or resumable) session that handles the guild and asked for ``intents``."""
-        events = []
-        for session in list(self._sessions.values()):
-            if not session.handles_guild(guild_id) or (intents and not session.intents & intents):
-                continue
-            events.append(session.dispatch(name, transform(session, data) if transform else data))
-        return events
+        return [
+            session.dispatch(name, transform(session, data) if transform else data)
+            for session in self._listeners(guild_id, intents)
+        ]
+
+    def wants(self, *, guild_id: int | None, intents: int) -> bool:
+        """Whether any session would receive such an event (so its payload is worth building)."""
+        return bool(self._listeners(guild_id, intents))
+
+    def _listeners(self, guild_id: int | None, intents: int) -> list[GatewaySession]:
+        return [
+            session
+            for session in list(self._sessions.values())
+            if session.handles_guild(guild_id) and not (intents and not session.intents & intents)
+        ]
 
     async def disconnect(self, *, code: int = CLOSE_UNKNOWN_ERROR, resumable: bool = True) -> None:
         """Close every live socket; when not ``resumable`` the sessions are forgotten (RESUME gets op 9)."""

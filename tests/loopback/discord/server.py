@@ -44,6 +44,9 @@ DISPATCH_TIMEOUT = 10.0
 """Seconds ``slash``/``click``/... wait for the event to reach a gateway socket."""
 
 
+BACKLOG = 1024  # a burst of hundreds of new connections must not overflow the accept queue (SYN retries)
+
+
 class DiscordServer:
     """A loopback Discord (REST v10 subset, gateway, CDN) on 127.0.0.1 for the unmodified discord.py client."""
 
@@ -98,7 +101,7 @@ class DiscordServer:
             raise RuntimeError("already started")
         runner = web.AppRunner(build_app(self._ctx), handle_signals=False, access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, self._host, 0)
+        site = web.TCPSite(runner, self._host, 0, backlog=BACKLOG)
         await site.start()
         self._runner = runner
         port = runner.addresses[0][1]

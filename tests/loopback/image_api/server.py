@@ -28,6 +28,9 @@ MAX_BODY_BYTES = 64 * 1024 * 1024  # input images travel inline, so bodies are l
 _SHUTDOWN_GRACE = 0.05  # seconds stop() lets running handlers finish before cutting them off
 
 
+BACKLOG = 1024  # a burst of hundreds of new connections must not overflow the accept queue (SYN retries)
+
+
 class ImageAPIServer:
     """An OpenAI-compatible `POST /v1/images/generations` on 127.0.0.1 with real images and injectable faults.
 
@@ -67,7 +70,7 @@ class ImageAPIServer:
         # handler_cancellation: a client that leaves ends its handler, so in_flight stays honest
         runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=_SHUTDOWN_GRACE, access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
+        site = web.TCPSite(runner, "127.0.0.1", 0, backlog=BACKLOG)
         await site.start()
         host, port = runner.addresses[0][:2]
         self._runner, self._base_url = runner, f"http://{host}:{port}"
