@@ -41,6 +41,11 @@ async def delivery(handle: InteractionHandle) -> float:
     return asyncio.get_running_loop().time() - handle.dispatched_at
 
 
+def cpu_seconds(pid: int) -> float:
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
+
+
 def peak_rss_mib(pid: int) -> float:
     """The process's high-water resident set (VmHWM on Linux, else the current RSS)."""
     status = Path(f"/proc/{pid}/status")
@@ -87,6 +92,7 @@ async def run(requests: int, latency: float, ramp: float, slots: int, warmup: in
 
         image_api.reset()
         image_api.latency = latency
+        bot_cpu, own_cpu = cpu_seconds(bot.pid), cpu_seconds(os.getpid())
         started = time.perf_counter()
         handles = []
         for index, user in enumerate(users):  # evenly over the ramp; a ramp of 0 sends them all at once
@@ -94,6 +100,7 @@ async def run(requests: int, latency: float, ramp: float, slots: int, warmup: in
             handles.append(await discord_api.slash("imagine", user=user, guild=guild, options={"prompt": "a harbour"}))
         outcomes = await asyncio.gather(*(delivery(handle) for handle in handles), return_exceptions=True)
         wall = time.perf_counter() - started
+        bot_cpu, own_cpu = cpu_seconds(bot.pid) - bot_cpu, cpu_seconds(os.getpid()) - own_cpu
 
         acks = [handle.ack_latency for handle in handles if handle.ack_latency is not None]
         delivered = [outcome for outcome in outcomes if isinstance(outcome, float)]
@@ -114,6 +121,10 @@ async def run(requests: int, latency: float, ramp: float, slots: int, warmup: in
                 f"  p99 {percentile(overheads, 0.99) * 1000:.1f}"
             )
         print(f"bot peak RSS: {peak_rss_mib(bot.pid):.1f} MiB")
+        print(
+            f"CPU ms per request: bot {bot_cpu / requests * 1000:.2f}, "
+            f"loopback Discord + image API {own_cpu / requests * 1000:.2f}"
+        )
         print(f"Discord answers by status: {dict(sorted(discord_api.status_counts().items()))}")
     finally:
         bot.terminate()
