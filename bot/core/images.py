@@ -1,9 +1,6 @@
 """Image bytes: tell the format by the bytes themselves, never by a name or a content type."""
 
-import io
 from enum import StrEnum
-
-from PIL import Image
 
 
 class ImageFormat(StrEnum):
@@ -15,10 +12,6 @@ class ImageFormat(StrEnum):
     @property
     def extension(self) -> str:
         return "jpg" if self is ImageFormat.JPEG else self.value
-
-    @property
-    def mime_type(self) -> str:
-        return f"image/{self.value}"
 
 
 def sniff_format(data: bytes) -> ImageFormat | None:
@@ -33,8 +26,3 @@ def sniff_format(data: bytes) -> ImageFormat | None:
         return ImageFormat.GIF
     return None
 
-
-def image_dimensions(data: bytes) -> tuple[int, int]:
-    """Width and height from the image header (Pillow reads no pixels for this)."""
-    with Image.open(io.BytesIO(data)) as image:
-        return image.size

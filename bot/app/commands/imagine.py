@@ -5,9 +5,11 @@ from discord.app_commands import Choice, Range, Transform
 
 from bot.app.commands.options import PromptText
 from bot.app.delivery import generate_and_deliver
+from bot.app.render import shorten
 from bot.core.generation import ASPECT_SIZES, MAX_COUNT, GenerationService, ImageAsk
 from bot.core.imageapi import QUALITIES
 
+DESCRIPTION_LIMIT = 100  # Discord's limit for command and option descriptions
 SIZE_LABELS = {
     "1:1": "Square 1:1",
     "16:9": "Landscape 16:9",
@@ -31,7 +33,7 @@ def imagine_command(service: GenerationService) -> app_commands.Command:
     @app_commands.guild_only()
     @app_commands.describe(
         prompt="What the image should show",
-        model=f"Image model (default: {rules.default_model})",
+        model=shorten(f"Image model (default: {rules.default_model})", DESCRIPTION_LIMIT),
         count="How many images (1-10)",
         size="Aspect ratio (default: square)",
         quality="Resolution class (default: 1K)",

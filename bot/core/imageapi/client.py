@@ -65,17 +65,12 @@ class ImageAPIClient:
         self._sleep = sleep
         self._rand = rand
         self._endpoint = f"{config.base_url.rstrip('/')}/v1/images/generations"
-        self.in_flight = 0
 
     async def generate(self, request: GenerationRequest) -> Generation:
         """Generate images, waiting for a free slot first; raises an ImageAPIError subclass."""
         async with self._slots:
-            self.in_flight += 1
             started = time.monotonic()
-            try:
-                images = await self._generate_within(started + self._config.timeout, request)
-            finally:
-                self.in_flight -= 1
+            images = await self._generate_within(started + self._config.timeout, request)
         return Generation(images, time.monotonic() - started)
 
     async def _generate_within(self, deadline: float, request: GenerationRequest) -> list[ImageBytes]:
