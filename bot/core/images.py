@@ -25,4 +25,3 @@ def sniff_format(data: bytes) -> ImageFormat | None:
     if data.startswith((b"GIF87a", b"GIF89a")):
         return ImageFormat.GIF
     return None
-
