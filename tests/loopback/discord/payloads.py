@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
+
+import orjson
 
 from .snowflakes import iso_timestamp
 from .state import DM, GUILD_CATEGORY, ChannelRecord, GuildRecord, MemberRecord, MessageRecord, RoleRecord, UserRecord
@@ -225,12 +226,12 @@ def message(world: World, record: MessageRecord, *, with_member: bool = False) -
         "mention_everyone": False,
         "mentions": [user(world.user(uid)) for uid in record.mention_ids if uid in world.users],
         "mention_roles": [],
-        "attachments": copy.deepcopy(record.attachments),
-        "embeds": copy.deepcopy(record.embeds),
+        "attachments": json_copy(record.attachments),
+        "embeds": json_copy(record.embeds),
         "pinned": False,
         "type": record.type,
         "flags": record.flags,
-        "components": copy.deepcopy(record.components),
+        "components": json_copy(record.components),
     }
     if record.guild_id is not None:
         payload["guild_id"] = str(record.guild_id)
@@ -249,7 +250,7 @@ def message(world: World, record: MessageRecord, *, with_member: bool = False) -
     if record.application_id is not None:
         payload["application_id"] = str(record.application_id)
     if record.interaction_metadata is not None:
-        metadata = copy.deepcopy(record.interaction_metadata)
+        metadata = json_copy(record.interaction_metadata)
         payload["interaction_metadata"] = metadata
         if "name" in metadata:
             payload["interaction"] = {
@@ -276,3 +277,8 @@ def message(world: World, record: MessageRecord, *, with_member: bool = False) -
 
 def _optional_id(value: int | None) -> str | None:
     return None if value is None else str(value)
+
+
+def json_copy(value: Any) -> Any:
+    """A deep copy of JSON-shaped data (several times faster than copy.deepcopy, which matters under load)."""
+    return orjson.loads(orjson.dumps(value))
