@@ -43,9 +43,8 @@ class ImageBot(commands.Bot):
     async def setup_hook(self) -> None:
         """Open the image API session, register commands, and sync them."""
         settings = self.settings
-        self.api_session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=settings.image_api_concurrency * 4)
-        )
+        # each slot uses one connection at a time; the pool must not cap requests below the slots
+        self.api_session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=settings.image_api_concurrency))
         client = ImageAPIClient(self.api_session, image_api_config(settings))
         rules = RequestRules(settings.image_models, settings.image_default_model, settings.prompt_max_length)
         self.generation = GenerationService(client, rules, user_salt(settings))

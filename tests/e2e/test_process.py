@@ -73,10 +73,13 @@ async def test_the_bot_process_serves_imagine_and_stops_cleanly_on_sigterm(image
     await discord_api.start()
     guild = discord_api.add_guild(name="Process")
     member = discord_api.add_user(name="proc", guild_id=guild.id)
-    process = await run_bot(bot_env(discord_api, image_api, guild), tmp_path)
+    env = bot_env(discord_api, image_api, guild) | {"DEV_GUILD_IDS": ""}  # commands synced globally
+    process = await run_bot(env, tmp_path)
     try:
         await discord_api.wait_commands(timeout=START_TIMEOUT)
         await discord_api.wait_ready(timeout=START_TIMEOUT)
+        assert [command["name"] for command in discord_api.commands()] == ["imagine"]
+        assert discord_api.commands(guild_id=guild.id) == []
         reply = await discord_api.slash("imagine", user=member, guild=guild, options={"prompt": "from a process"})
         assert len((await reply.final(timeout=15)).files) == 1
     finally:
