@@ -49,27 +49,29 @@ class EventPublisher:
 
     def message_created(self, record: MessageRecord) -> None:
         """MESSAGE_CREATE (never for ephemeral messages)."""
-        if record.ephemeral or not self._hub.wants(guild_id=record.guild_id, intents=self._message_intent(record)):
+        intents = self._message_intent(record)
+        if record.ephemeral or not self._hub.wants(guild_id=record.guild_id, intents=intents):
             return
         data = payloads.message(self._world, record, with_member=True)
         self._hub.broadcast(
             "MESSAGE_CREATE",
             data,
             guild_id=record.guild_id,
-            intents=self._message_intent(record),
+            intents=intents,
             transform=self._strip_content(record),
         )
 
     def message_updated(self, record: MessageRecord) -> None:
         """MESSAGE_UPDATE (never for ephemeral messages)."""
-        if record.ephemeral or not self._hub.wants(guild_id=record.guild_id, intents=self._message_intent(record)):
+        intents = self._message_intent(record)
+        if record.ephemeral or not self._hub.wants(guild_id=record.guild_id, intents=intents):
             return
         data = payloads.message(self._world, record, with_member=True)
         self._hub.broadcast(
             "MESSAGE_UPDATE",
             data,
             guild_id=record.guild_id,
-            intents=self._message_intent(record),
+            intents=intents,
             transform=self._strip_content(record),
         )
 

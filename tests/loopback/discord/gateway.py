@@ -207,7 +207,7 @@ class GatewayHub:
         return [
             session
             for session in list(self._sessions.values())
-            if session.handles_guild(guild_id) and not (intents and not session.intents & intents)
+            if session.handles_guild(guild_id) and (not intents or session.intents & intents)
         ]
 
     async def disconnect(self, *, code: int = CLOSE_UNKNOWN_ERROR, resumable: bool = True) -> None:

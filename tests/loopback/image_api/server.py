@@ -239,11 +239,11 @@ class ImageAPIServer:
             seed = f"{generation.prompt}\0{next(self._serial)}"  # differs per request, like a real model
             return await render_images(seed, generation.n, generation.output_size, image_format)
         key = (generation.prompt, generation.n, generation.output_size, image_format)
-        if key not in self._rendered:
-            self._rendered[key] = await render_images(
-                generation.prompt, generation.n, generation.output_size, image_format
+        if key not in self._rendered:  # the first request renders; equal ones arriving meanwhile share its work
+            self._rendered[key] = asyncio.ensure_future(
+                render_images(generation.prompt, generation.n, generation.output_size, image_format)
             )
-        return self._rendered[key]
+        return await asyncio.shield(self._rendered[key])  # a client leaving must not cancel the shared render
 
     async def _inject(self, fault: Fault, generation: GenerationRequest, image_format: ImageFormat) -> web.Response:
         match fault.kind:

@@ -1,5 +1,6 @@
 """The loopback image API: answer shapes, image formats and sizes, request checks, records."""
 
+import asyncio
 import base64
 import io
 import json
@@ -14,6 +15,8 @@ from multidict import CIMultiDictProxy
 from PIL import Image
 
 from tests.loopback.image_api import GENERATIONS_PATH, ImageAPIServer
+from tests.loopback.image_api import server as server_module
+from tests.loopback.image_api.render import render_images
 
 KEY = "test-key"
 MARKDOWN_IMAGE = re.compile(r"!\[image\]\((data:image/png;base64,[A-Za-z0-9+/=]+)\)")
@@ -342,3 +345,23 @@ async def test_equal_requests_share_images_when_unique_images_is_off(http: aioht
 
     assert first == second
     assert other != first
+
+
+async def test_equal_requests_arriving_together_render_once(
+    http: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    renders = []
+
+    async def counted(*args: object) -> list:
+        renders.append(args)
+        return await render_images(*args)
+
+    monkeypatch.setattr(server_module, "render_images", counted)
+    async with ImageAPIServer(api_key=KEY, unique_images=False) as shared:
+        shared.latency = 0.1
+        body = {"prompt": "together", "size": "64x64", "response_format": "b64_json"}
+        answers = await asyncio.gather(*(generate(http, shared, body) for _ in range(5)))
+
+    assert {answer.status for answer in answers} == {200}
+    assert len({answer.body for answer in answers}) == 1
+    assert len(renders) == 1
