@@ -47,12 +47,21 @@ async def run(settings: Settings) -> None:
     """Run the bot until it is closed or the process gets SIGTERM/SIGINT."""
     point_discord_at(settings)
     bot = ImageBot(settings)
+    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError):  # platforms without signal handlers
-            loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
-    async with bot:
-        await bot.start(settings.discord_token)
+            loop.add_signal_handler(signum, stop.set)
+    async with bot:  # closing happens here, awaited, so that storage and sessions are closed before exit
+        running = asyncio.create_task(bot.start(settings.discord_token))
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if running.done():
+            running.result()  # a login failure or crash surfaces here
+        else:
+            await bot.close()
+            await running
     log.info("stopped")
 
 

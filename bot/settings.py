@@ -13,6 +13,10 @@ from typing import TypeVar
 
 DEFAULT_MODELS = ("gemini-3-pro-image-preview", "gemini-2.5-flash-image")
 RESPONSE_FORMATS = ("b64_json", "url")
+INPUT_MODES = ("data_url", "base64", "link")  # how edit pictures are sent in the API's `image` array
+# Input pictures each model accepts; `*` covers models not listed.
+DEFAULT_MODEL_MAX_PICTURES = "gemini-3-pro-image-preview=14,gemini-2.5-flash-image=3,*=4"
+MAX_EDIT_OPTIONS = 10  # picture options on /edit; the command's 25-option limit leaves room for the rest
 PROMPT_LIMIT_DISCORD_MAX = 6000  # Discord's own max_length for a string option
 MAX_MODELS = 25  # Discord's limit on an option's choices
 
@@ -40,6 +44,12 @@ class Settings:
     prompt_max_length: int = 1000
     user_hash_salt: str = field(default="", repr=False)
     data_dir: Path = Path("./data")
+    database_url: str = field(default="sqlite:///data/imagebot.db", repr=False)
+    edit_max_attachments: int = 4
+    edit_picture_max_bytes: int = 20 * 1024 * 1024
+    edit_picture_max_pixels: int = 40_000_000
+    edit_input_mode: str = "data_url"
+    model_max_pictures: Mapping[str, int] = field(default_factory=lambda: _max_pictures(DEFAULT_MODEL_MAX_PICTURES))
     dev_guild_ids: tuple[int, ...] = ()
     owner_ids: frozenset[int] = frozenset()
     log_level: str = "INFO"
@@ -56,6 +66,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     default_model = _text(env, "IMAGE_DEFAULT_MODEL", models[0])
     if default_model not in models:
         raise SettingsError(f"IMAGE_DEFAULT_MODEL={default_model!r} is not one of IMAGE_MODELS ({', '.join(models)})")
+    data_dir = Path(_text(env, "DATA_DIR", "./data"))
     return Settings(
         discord_token=_required(env, "DISCORD_TOKEN"),
         image_api_key=_required(env, "IMAGE_API_KEY"),
@@ -71,7 +82,13 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         image_download_timeout=_number(env, "IMAGE_DOWNLOAD_TIMEOUT", 60.0, float, low=1.0),
         prompt_max_length=_number(env, "PROMPT_MAX_LENGTH", 1000, int, low=1, high=PROMPT_LIMIT_DISCORD_MAX),
         user_hash_salt=_text(env, "USER_HASH_SALT", ""),
-        data_dir=Path(_text(env, "DATA_DIR", "./data")),
+        data_dir=data_dir,
+        database_url=_database_url(env, data_dir),
+        edit_max_attachments=_number(env, "EDIT_MAX_ATTACHMENTS", 4, int, low=1, high=MAX_EDIT_OPTIONS),
+        edit_picture_max_bytes=_number(env, "EDIT_PICTURE_MAX_BYTES", 20 * 1024 * 1024, int, low=1024),
+        edit_picture_max_pixels=_number(env, "EDIT_PICTURE_MAX_PIXELS", 40_000_000, int, low=4096),
+        edit_input_mode=_choice(env, "EDIT_INPUT_MODE", "data_url", INPUT_MODES),
+        model_max_pictures=_max_pictures(_text(env, "IMAGE_MODEL_MAX_PICTURES", DEFAULT_MODEL_MAX_PICTURES)),
         dev_guild_ids=tuple(_ids(env, "DEV_GUILD_IDS")),
         owner_ids=frozenset(_ids(env, "OWNER_IDS")),
         log_level=_log_level(env),
@@ -144,6 +161,25 @@ def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
     if raw in ("0", "false", "no", "off"):
         return False
     raise SettingsError(f"{name}={raw!r} must be true or false")
+
+
+def _database_url(env: Mapping[str, str], data_dir: Path) -> str:
+    url = _text(env, "DATABASE_URL", f"sqlite:///{data_dir / 'imagebot.db'}")
+    if not url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+        raise SettingsError("DATABASE_URL must start with sqlite:/// or postgresql://")
+    return url
+
+
+def _max_pictures(raw: str) -> dict[str, int]:
+    """`model=count` pairs; `*` is the count for models not listed."""
+    limits: dict[str, int] = {}
+    for item in _list({"IMAGE_MODEL_MAX_PICTURES": raw}, "IMAGE_MODEL_MAX_PICTURES"):
+        model, _, count = item.partition("=")
+        if not model.strip() or not count.strip().isdigit() or not 1 <= int(count) <= 16:
+            raise SettingsError(f"IMAGE_MODEL_MAX_PICTURES: {item!r} must be model=count with a count of 1 to 16")
+        limits[model.strip()] = int(count)
+    limits.setdefault("*", 1)
+    return limits
 
 
 def _log_level(env: Mapping[str, str]) -> str:

@@ -65,12 +65,17 @@ def bot_env(discord_api: DiscordServer, image_api: ImageAPIServer, guild: GuildR
         "DISCORD_API_BASE_URL": discord_api.rest_base,
         "DISCORD_GATEWAY_URL": discord_api.gateway_url,
         "LOG_LEVEL": "INFO",
+        "EDIT_PICTURE_MAX_BYTES": str(2 * 1024 * 1024),
+        "EDIT_PICTURE_MAX_PIXELS": "20000000",
     }
 
 
 @pytest.fixture(scope="session")
-def settings(discord_api: DiscordServer, image_api: ImageAPIServer, guild: GuildRecord) -> Settings:
-    return load_settings(bot_env(discord_api, image_api, guild))
+def settings(
+    discord_api: DiscordServer, image_api: ImageAPIServer, guild: GuildRecord, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
+    data_dir = tmp_path_factory.mktemp("data")
+    return load_settings(bot_env(discord_api, image_api, guild) | {"DATA_DIR": str(data_dir)})
 
 
 @pytest.fixture(scope="session")

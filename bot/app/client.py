@@ -5,12 +5,19 @@ import logging
 
 import aiohttp
 import discord
+import yarl
 from discord.ext import commands
 
+from bot.app.commands.edit import edit_command
+from bot.app.commands.edit_menu import edit_menu
 from bot.app.commands.imagine import imagine_command
 from bot.app.errors import ImageTree
+from bot.app.views.results import ResultButton
 from bot.core.generation import GenerationService, RequestRules
 from bot.core.imageapi import ImageAPIClient, ImageAPIConfig
+from bot.core.inputs import DISCORD_CDN_ORIGINS, PictureFetcher
+from bot.core.jobs import JobService
+from bot.core.storage import Storage, open_storage
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -38,17 +45,36 @@ class ImageBot(commands.Bot):
         )
         self.settings = settings
         self.api_session: aiohttp.ClientSession | None = None
+        self.picture_session: aiohttp.ClientSession | None = None
+        self.storage: Storage | None = None
         self.generation: GenerationService
+        self.fetcher: PictureFetcher
+        self.jobs: JobService
 
     async def setup_hook(self) -> None:
-        """Open the image API session, register commands, and sync them."""
+        """Open storage and the HTTP sessions, register commands and buttons, and sync the commands."""
         settings = self.settings
+        self.storage = await open_storage(settings.database_url)
         # each slot uses one connection at a time; the pool must not cap requests below the slots
         self.api_session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=settings.image_api_concurrency))
+        self.picture_session = aiohttp.ClientSession()
         client = ImageAPIClient(self.api_session, image_api_config(settings))
-        rules = RequestRules(settings.image_models, settings.image_default_model, settings.prompt_max_length)
+        rules = RequestRules(
+            settings.image_models, settings.image_default_model, settings.prompt_max_length, settings.model_max_pictures
+        )
         self.generation = GenerationService(client, rules, user_salt(settings))
-        self.tree.add_command(imagine_command(self.generation))
+        self.fetcher = PictureFetcher(
+            self.picture_session,
+            allowed_origins=picture_origins(settings),
+            max_bytes=settings.edit_picture_max_bytes,
+            max_pixels=settings.edit_picture_max_pixels,
+            timeout=settings.image_download_timeout,
+        )
+        self.jobs = JobService(self.generation, self.fetcher, self.storage, settings.edit_input_mode)
+        self.tree.add_command(imagine_command(self.jobs))
+        self.tree.add_command(edit_command(self.jobs, settings.edit_max_attachments))
+        self.tree.add_command(edit_menu())
+        self.add_dynamic_items(ResultButton)
         if settings.sync_commands:
             await self.sync_commands()
 
@@ -69,8 +95,11 @@ class ImageBot(commands.Bot):
 
     async def close(self) -> None:
         await super().close()
-        if self.api_session is not None:
-            await self.api_session.close()
+        for session in (self.api_session, self.picture_session):
+            if session is not None:
+                await session.close()
+        if self.storage is not None:
+            await self.storage.close()
 
 
 def image_api_config(settings: Settings) -> ImageAPIConfig:
@@ -85,6 +114,11 @@ def image_api_config(settings: Settings) -> ImageAPIConfig:
         download_max_bytes=settings.image_download_max_bytes,
         download_timeout=settings.image_download_timeout,
     )
+
+
+def picture_origins(settings: Settings) -> frozenset[str]:
+    """Where input pictures may be fetched from: Discord's CDN, and the configured Discord API's own host."""
+    return DISCORD_CDN_ORIGINS | {str(yarl.URL(settings.discord_api_base_url).origin())}
 
 
 def user_salt(settings: Settings) -> str:

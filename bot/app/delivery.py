@@ -1,45 +1,77 @@
-"""Running a generation for an interaction and posting its images in the interaction's response."""
+"""Running a job for an interaction and posting its images, with result buttons, in the interaction's response."""
 
+import asyncio
 import logging
-import secrets
+from collections.abc import Sequence
 
 import discord
 
 from bot.app import render
 from bot.app.i18n import catalogue
-from bot.core.generation import GenerationService
-from bot.core.imageapi import GenerationRequest
+from bot.app.views.results import result_view
+from bot.core.fitting import FittedImage, fit_image
+from bot.core.imageapi import ImageBytes
+from bot.core.jobs import Job, JobKind, JobService
+from bot.core.storage import JobStatus
 
 log = logging.getLogger(__name__)
 
 
-async def generate_and_deliver(
-    interaction: discord.Interaction, service: GenerationService, request: GenerationRequest, stem: str
-) -> None:
-    """Generate for an acknowledged interaction and edit its response with the images.
+async def run_and_deliver(interaction: discord.Interaction, jobs: JobService, job: Job) -> None:
+    """Run the job of an acknowledged interaction and edit its response with the images.
 
-    Errors propagate to the command tree, which words them in the same response.
+    Errors propagate to the caller, which words them in the same response; the job's record says how it ended.
     """
-    job_id = secrets.token_hex(8)
+    record = job.record
     log.info(
-        "job %s: %s for user %s in guild %s (model=%s n=%d quality=%s)",
-        job_id,
-        stem,
-        interaction.user.id,
-        interaction.guild_id,
-        request.model,
-        request.n,
-        request.quality or "1k",
+        "job %s: %s for user %s in guild %s (model=%s n=%d quality=%s pictures=%d)",
+        job.id,
+        record.kind,
+        record.user_id,
+        record.guild_id,
+        record.model,
+        record.n,
+        record.quality or "1k",
+        len(record.pictures),
     )
-    generation = await service.generate(request)
-    images = generation.images
-    summary = render.ResultSummary(request, generation.seconds, interaction.user.id)
-    first, *more = render.upload_batches(images)
-    embed = render.result_embed(summary, len(images), interaction.locale)
-    await interaction.edit_original_response(embed=embed, attachments=render.image_files(images, first, stem))
-    for batch in more:
-        note = catalogue.text(
-            interaction.locale, "result.more", first=batch[0] + 1, last=batch[-1] + 1, total=len(images)
+    generation = await jobs.run(job)
+    try:
+        limit = min(interaction.filesize_limit, render.MAX_REQUEST_BYTES)
+        fitted = await fit_all(generation.images, limit)
+        summary = render.ResultSummary(
+            job.request,
+            generation.seconds,
+            record.user_id,
+            kind=JobKind(record.kind),
+            picture_count=len(record.pictures),
+            fitted=tuple(fitted),
+            upload_limit=limit,
         )
-        await interaction.followup.send(note, files=render.image_files(images, batch, stem))
-    log.info("job %s: delivered %d images in %.1fs", job_id, len(images), generation.seconds)
+        await _post(interaction, job, summary, [item.image for item in fitted])
+    except Exception:
+        await jobs.finish(job, JobStatus.FAILED)
+        raise
+    await jobs.finish(job, JobStatus.DONE)
+    log.info("job %s: delivered %d images in %.1fs", job.id, len(fitted), generation.seconds)
+
+
+async def fit_all(images: Sequence[ImageBytes], limit: int) -> list[FittedImage]:
+    """Each image under the upload limit, one at a time in a worker thread: a 4K decode neither blocks the
+    event loop nor piles up in memory."""
+    return [await asyncio.to_thread(fit_image, image, limit) for image in images]
+
+
+async def _post(
+    interaction: discord.Interaction, job: Job, summary: render.ResultSummary, images: Sequence[ImageBytes]
+) -> None:
+    locale = interaction.locale
+    stem = job.record.kind
+    view = result_view(job.id, job.record.user_id, locale)
+    first, *more = render.upload_batches(images)
+    embed = render.result_embed(summary, len(images), locale)
+    await interaction.edit_original_response(
+        embed=embed, attachments=render.image_files(images, first, stem), view=view
+    )
+    for batch in more:
+        note = catalogue.text(locale, "result.more", first=batch[0] + 1, last=batch[-1] + 1, total=len(images))
+        await interaction.followup.send(note, files=render.image_files(images, batch, stem), view=view)

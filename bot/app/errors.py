@@ -18,6 +18,16 @@ MESSAGES: dict[type[errors.BotError], str] = {
     errors.PromptTooLong: "error.prompt_too_long",
     errors.ModelNotAllowed: "error.model_not_allowed",
     errors.CountOutOfRange: "error.count_out_of_range",
+    errors.NoPictures: "error.no_pictures",
+    errors.TooManyPictures: "error.too_many_pictures",
+    errors.PictureError: "error.picture",
+    errors.NotAnImage: "error.not_an_image",
+    errors.CorruptImage: "error.corrupt_image",
+    errors.PictureTooLarge: "error.picture_too_large",
+    errors.TooManyPixels: "error.too_many_pixels",
+    errors.PictureUnavailable: "error.picture_unavailable",
+    errors.JobGone: "error.job_gone",
+    errors.ResultGone: "error.result_gone",
     errors.ImageAPIError: "error.api",
     errors.SafetyRefused: "error.safety",
     errors.RateLimited: "error.rate_limited",
@@ -48,7 +58,18 @@ def _params(error: errors.BotError) -> dict[str, object]:
         params["retry_at"] = discord.utils.format_dt(discord.utils.utcnow() + timedelta(seconds=wait), "R")
     if isinstance(error, errors.ImageAPIError):
         params["detail"] = discord.utils.escape_mentions(discord.utils.escape_markdown(error.detail))
+    if isinstance(error, errors.PictureError):
+        params["name"] = discord.utils.escape_mentions(discord.utils.escape_markdown(error.name))
+    if isinstance(error, errors.PictureTooLarge):
+        params["size"], params["limit"] = megabytes(error.size), megabytes(error.limit)
+    if isinstance(error, errors.TooManyPixels):
+        params["limit"] = f"{error.limit / 1_000_000:g}"
     return params
+
+
+def megabytes(size: int) -> str:
+    """A byte count as members read it: `9.5 MB` (binary megabytes, as Discord counts them)."""
+    return f"{size / 1024 / 1024:.1f} MB"
 
 
 class ImageTree(app_commands.CommandTree):
@@ -56,17 +77,22 @@ class ImageTree(app_commands.CommandTree):
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
-        if isinstance(original, errors.BotError):
-            log.info("command %s failed for user %s: %r", _name(interaction), interaction.user.id, original)
-            message = user_message(original, interaction.locale)
-        elif isinstance(original, app_commands.TransformerError):
-            message = catalogue.text(interaction.locale, "error.invalid_option")
-        elif isinstance(original, app_commands.NoPrivateMessage):
-            message = catalogue.text(interaction.locale, "error.guild_only")
-        else:
-            log.exception("command %s crashed for user %s", _name(interaction), interaction.user.id, exc_info=original)
-            message = catalogue.text(interaction.locale, "error.unexpected")
-        await reply(interaction, message)
+        await report_failure(interaction, original)
+
+
+async def report_failure(interaction: discord.Interaction, error: BaseException) -> None:
+    """Tell the member why their command, button or form failed; log what they can't fix."""
+    if isinstance(error, errors.BotError):
+        log.info("%s failed for user %s: %r", _name(interaction), interaction.user.id, error)
+        message = user_message(error, interaction.locale)
+    elif isinstance(error, app_commands.TransformerError):
+        message = catalogue.text(interaction.locale, "error.invalid_option")
+    elif isinstance(error, app_commands.NoPrivateMessage):
+        message = catalogue.text(interaction.locale, "error.guild_only")
+    else:
+        log.exception("%s crashed for user %s", _name(interaction), interaction.user.id, exc_info=error)
+        message = catalogue.text(interaction.locale, "error.unexpected")
+    await reply(interaction, message)
 
 
 async def reply(interaction: discord.Interaction, message: str) -> None:
@@ -81,4 +107,8 @@ async def reply(interaction: discord.Interaction, message: str) -> None:
 
 
 def _name(interaction: discord.Interaction) -> str:
-    return interaction.command.qualified_name if interaction.command else "?"
+    """What the member used: a command's name, or a button's or form's custom id."""
+    if interaction.command is not None:
+        return f"command {interaction.command.qualified_name}"
+    data = interaction.data or {}
+    return f"component {data.get('custom_id', '?')}"

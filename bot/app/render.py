@@ -6,9 +6,12 @@ from dataclasses import dataclass
 
 import discord
 
+from bot.app.errors import megabytes
 from bot.app.i18n import catalogue
+from bot.core.fitting import FittedImage
 from bot.core.generation import ASPECT_SIZES
 from bot.core.imageapi import GenerationRequest, ImageBytes
+from bot.core.jobs import JobKind
 
 MAX_FILES = 10  # files per message
 MAX_REQUEST_BYTES = 25 * 1024 * 1024 - 512 * 1024  # a whole upload request, with room for the JSON part
@@ -22,16 +25,21 @@ class ResultSummary:
     request: GenerationRequest
     seconds: float
     requester_id: int
+    kind: JobKind = JobKind.IMAGINE
+    picture_count: int = 0
+    fitted: tuple[FittedImage, ...] = ()
+    upload_limit: int = 0
 
 
 def result_embed(summary: ResultSummary, image_count: int, locale: discord.Locale) -> discord.Embed:
-    """A compact embed: the prompt (shortened), model, size, quality, time and requester."""
+    """A compact embed: the prompt (shortened), model, size, quality, time, requester, and any re-encoding."""
     request = summary.request
+    prompt = catalogue.text(locale, "result.upscaled") if summary.kind is JobKind.UPSCALE else request.prompt
     embed = discord.Embed(
         title=catalogue.text(
             locale, "result.images.one" if image_count == 1 else "result.images.other", count=image_count
         ),
-        description=shorten(discord.utils.escape_markdown(request.prompt), PROMPT_PREVIEW),
+        description=shorten(discord.utils.escape_markdown(prompt), PROMPT_PREVIEW),
         colour=EMBED_COLOUR,
     )
     size = request.size or "1024x1024"
@@ -42,9 +50,31 @@ def result_embed(summary: ResultSummary, image_count: int, locale: discord.Local
         "result.time": catalogue.text(locale, "result.seconds", seconds=summary.seconds),
         "result.requester": f"<@{summary.requester_id}>",
     }
+    if summary.picture_count:
+        fields["result.pictures"] = str(summary.picture_count)
     for key, value in fields.items():
         embed.add_field(name=catalogue.text(locale, key), value=value)
+    if note := reencoded_note(summary.fitted, summary.upload_limit, locale):
+        embed.set_footer(text=note)
     return embed
+
+
+def reencoded_note(fitted: Sequence[FittedImage], limit: int, locale: discord.Locale) -> str:
+    """Which images were re-encoded to fit the upload limit, or "" when none was."""
+    images = [
+        catalogue.text(
+            locale,
+            "result.reencoded.image",
+            number=number,
+            format=item.image.format.name,
+            size=megabytes(len(item.image.data)),
+        )
+        for number, item in enumerate(fitted, start=1)
+        if item.reencoded
+    ]
+    if not images:
+        return ""
+    return shorten(catalogue.text(locale, "result.reencoded", limit=megabytes(limit), images=", ".join(images)), 2048)
 
 
 def image_files(images: Sequence[ImageBytes], indexes: Sequence[int], stem: str) -> list[discord.File]:

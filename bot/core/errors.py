@@ -8,7 +8,17 @@ the MRO, so a new subclass inherits its parent's message until it gets its own.
     │   ├── PromptTooLong
     │   ├── PromptEmpty
     │   ├── ModelNotAllowed
-    │   └── CountOutOfRange
+    │   ├── CountOutOfRange
+    │   ├── NoPictures            an edit has no picture to work on
+    │   ├── TooManyPictures       more pictures than the model accepts
+    │   └── PictureError          one input picture can't be used; `name` says which
+    │       ├── NotAnImage        its bytes are no PNG, JPEG or WebP image
+    │       ├── CorruptImage      it claims a format but does not decode
+    │       ├── PictureTooLarge   more bytes than the cap
+    │       ├── TooManyPixels     more pixels than the cap (decompression bombs)
+    │       └── PictureUnavailable  it can no longer be downloaded
+    ├── JobGone                   a result's job is no longer on record
+    ├── ResultGone                a result message has no image left to work on
     └── ImageAPIError             the image API failed or refused
         ├── SafetyRefused         refused for safety (also a 200 with no images)
         ├── RateLimited           retry_after seconds
@@ -58,6 +68,69 @@ class CountOutOfRange(InvalidRequest):
         self.count = count
         self.low = low
         self.high = high
+
+
+class NoPictures(InvalidRequest):
+    def __init__(self) -> None:
+        super().__init__("there is no picture to edit")
+
+
+class TooManyPictures(InvalidRequest):
+    def __init__(self, count: int, limit: int, model: str) -> None:
+        super().__init__(f"{count} pictures, but {model} accepts at most {limit}")
+        self.count = count
+        self.limit = limit
+        self.model = model
+
+
+class PictureError(InvalidRequest):
+    """One input picture can't be used; `name` is its file name as the member knows it."""
+
+    def __init__(self, name: str, detail: str) -> None:
+        super().__init__(f"{name}: {detail}")
+        self.name = name
+
+
+class NotAnImage(PictureError):
+    def __init__(self, name: str) -> None:
+        super().__init__(name, "not a PNG, JPEG or WebP image")
+
+
+class CorruptImage(PictureError):
+    def __init__(self, name: str) -> None:
+        super().__init__(name, "the image data is damaged")
+
+
+class PictureTooLarge(PictureError):
+    def __init__(self, name: str, size: int, limit: int) -> None:
+        super().__init__(name, f"{size} bytes, more than {limit}")
+        self.size = size
+        self.limit = limit
+
+
+class TooManyPixels(PictureError):
+    def __init__(self, name: str, width: int, height: int, limit: int) -> None:
+        super().__init__(name, f"{width}x{height} pixels, more than {limit}")
+        self.width = width
+        self.height = height
+        self.limit = limit
+
+
+class PictureUnavailable(PictureError):
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(name, f"could not be downloaded: {reason}")
+        self.reason = reason
+
+
+class JobGone(BotError):
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"job {job_id} is not on record")
+        self.job_id = job_id
+
+
+class ResultGone(BotError):
+    def __init__(self) -> None:
+        super().__init__("the result message has no image left")
 
 
 class ImageAPIError(BotError):

@@ -1,9 +1,11 @@
 """Turning what a member asked for into a checked image API request, and running it."""
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from bot.core.errors import CountOutOfRange, ModelNotAllowed, PromptEmpty, PromptTooLong
+from bot.core.errors import CountOutOfRange, ModelNotAllowed, PromptEmpty, PromptTooLong, TooManyPictures
 from bot.core.imageapi import Generation, GenerationRequest, ImageAPIClient, hash_user
+from bot.core.inputs import PictureRef
 
 MAX_COUNT = 10  # the spec's bound on `n`
 
@@ -31,6 +33,7 @@ class ImageAsk:
     size: str | None = None
     quality: str | None = None
     style: str | None = None
+    pictures: tuple[PictureRef, ...] = ()  # input pictures of an edit, in order
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,11 @@ class RequestRules:
     models: tuple[str, ...]
     default_model: str
     prompt_max_length: int
+    max_pictures: Mapping[str, int] = field(default_factory=lambda: {"*": 1})  # per model; `*` for the rest
+
+    def pictures_allowed(self, model: str) -> int:
+        """How many input pictures `model` accepts."""
+        return self.max_pictures.get(model, self.max_pictures.get("*", 1))
 
 
 class GenerationService:
@@ -64,6 +72,8 @@ class GenerationService:
             raise ModelNotAllowed(model, self._rules.models)
         if not 1 <= ask.count <= MAX_COUNT:
             raise CountOutOfRange(ask.count, 1, MAX_COUNT)
+        if len(ask.pictures) > (allowed := self._rules.pictures_allowed(model)):
+            raise TooManyPictures(len(ask.pictures), allowed, model)
         return GenerationRequest(
             prompt=prompt,
             model=model,

@@ -1,6 +1,7 @@
-"""The /imagine command as Discord registered it: option types, choices and limits."""
+"""The commands as Discord registered them: option types, choices and limits."""
 
-STRING, INTEGER = 3, 4
+STRING, INTEGER, ATTACHMENT = 3, 4, 11
+CHAT_INPUT, MESSAGE = 1, 3
 GUILD_CONTEXT = 0
 
 
@@ -12,14 +13,17 @@ def choices(option: dict) -> dict[str, str]:
     return {choice["name"]: choice["value"] for choice in option["choices"]}
 
 
-async def test_imagine_is_registered_for_the_dev_guild(discord_api, bot, guild) -> None:
-    names = [command["name"] for command in discord_api.commands(guild_id=guild.id)]
-    assert names == ["imagine"]
+def command(discord_api, guild, name: str) -> dict:
+    return next(command for command in discord_api.commands(guild_id=guild.id) if command["name"] == name)
+
+
+async def test_the_commands_are_registered_for_the_dev_guild(discord_api, bot, guild) -> None:
+    registered = {command["name"]: command["type"] for command in discord_api.commands(guild_id=guild.id)}
+    assert registered == {"imagine": CHAT_INPUT, "edit": CHAT_INPUT, "Edit image": MESSAGE}
 
 
 async def test_imagine_options_have_types_choices_and_limits(discord_api, bot, guild) -> None:
-    (imagine,) = discord_api.commands(guild_id=guild.id)
-    options = options_by_name(imagine)
+    options = options_by_name(command(discord_api, guild, "imagine"))
 
     assert list(options) == ["prompt", "model", "count", "size", "quality", "style"]
     assert options["prompt"]["type"] == STRING
@@ -45,6 +49,15 @@ async def test_imagine_options_have_types_choices_and_limits(discord_api, bot, g
     assert not any(option.get("required") for name, option in options.items() if name != "prompt")
 
 
-async def test_imagine_is_offered_in_servers_only(discord_api, bot, guild) -> None:
-    (imagine,) = discord_api.commands(guild_id=guild.id)
-    assert imagine["contexts"] == [GUILD_CONTEXT]
+async def test_edit_options_put_the_pictures_after_the_prompt(discord_api, bot, guild) -> None:
+    options = options_by_name(command(discord_api, guild, "edit"))
+
+    assert list(options) == ["prompt", "image", "image2", "image3", "image4", "model", "count", "size", "quality"]
+    assert [options[name]["type"] for name in ("image", "image2", "image3", "image4")] == [ATTACHMENT] * 4
+    assert [name for name, option in options.items() if option.get("required")] == ["prompt", "image"]
+    assert options["prompt"]["max_length"] == 1000
+    assert choices(options["quality"]) == {"1K": "1k", "2K": "2k", "4K": "4k"}
+
+
+async def test_every_command_is_offered_in_servers_only(discord_api, bot, guild) -> None:
+    assert all(command["contexts"] == [GUILD_CONTEXT] for command in discord_api.commands(guild_id=guild.id))

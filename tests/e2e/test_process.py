@@ -1,30 +1,12 @@
 """The bot as a process: `python -m bot` with bad settings, and a real run stopped by SIGTERM."""
 
 import asyncio
-import os
-import signal
-import sys
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import DISCORD_TOKEN, bot_env
+from tests.e2e.bot_process import START_TIMEOUT, run_bot, stop_bot
 from tests.loopback.discord import DiscordServer
-
-START_TIMEOUT = 30
-
-
-async def run_bot(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
-    inherited = {name: os.environ[name] for name in ("PATH", "HOME", "LANG") if name in os.environ}
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        env=inherited | env | {"PYTHONPATH": str(Path(__file__).parents[2])},
-        cwd=cwd,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
 
 
 @pytest.mark.parametrize(
@@ -78,13 +60,12 @@ async def test_the_bot_process_serves_imagine_and_stops_cleanly_on_sigterm(image
     try:
         await discord_api.wait_commands(timeout=START_TIMEOUT)
         await discord_api.wait_ready(timeout=START_TIMEOUT)
-        assert [command["name"] for command in discord_api.commands()] == ["imagine"]
+        assert sorted(command["name"] for command in discord_api.commands()) == ["Edit image", "edit", "imagine"]
         assert discord_api.commands(guild_id=guild.id) == []
         reply = await discord_api.slash("imagine", user=member, guild=guild, options={"prompt": "from a process"})
         assert len((await reply.final(timeout=15)).files) == 1
     finally:
-        process.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(process.communicate(), START_TIMEOUT)
+        stderr = await stop_bot(process)
         await discord_api.stop()
-    assert process.returncode == 0, stderr.decode()[-2000:]
-    assert "Traceback" not in stderr.decode()
+    assert process.returncode == 0, stderr[-2000:]
+    assert "Traceback" not in stderr

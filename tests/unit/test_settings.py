@@ -85,3 +85,44 @@ def test_secrets_stay_out_of_repr() -> None:
     assert "discord-secret" not in text
     assert "api-secret" not in text
     assert "salty" not in text
+
+
+def test_edit_settings_have_defaults_and_are_read() -> None:
+    defaults = load_settings(REQUIRED)
+    assert defaults.edit_max_attachments == 4
+    assert defaults.edit_input_mode == "data_url"
+    assert defaults.model_max_pictures == {"gemini-3-pro-image-preview": 14, "gemini-2.5-flash-image": 3, "*": 4}
+    assert defaults.database_url == "sqlite:///data/imagebot.db"
+
+    settings = load_settings(
+        REQUIRED
+        | {
+            "EDIT_MAX_ATTACHMENTS": "10",
+            "EDIT_INPUT_MODE": "link",
+            "IMAGE_MODEL_MAX_PICTURES": "a=2, b=16",
+            "DATA_DIR": "/srv/bot",
+            "EDIT_PICTURE_MAX_BYTES": "1048576",
+            "EDIT_PICTURE_MAX_PIXELS": "1000000",
+        }
+    )
+    assert settings.edit_max_attachments == 10
+    assert settings.edit_input_mode == "link"
+    assert settings.model_max_pictures == {"a": 2, "b": 16, "*": 1}
+    assert settings.database_url == "sqlite:////srv/bot/imagebot.db"
+    assert (settings.edit_picture_max_bytes, settings.edit_picture_max_pixels) == (1048576, 1000000)
+    assert load_settings(REQUIRED | {"DATABASE_URL": "postgresql://u@h/db"}).database_url == "postgresql://u@h/db"
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"EDIT_MAX_ATTACHMENTS": "11"}, "EDIT_MAX_ATTACHMENTS"),
+        ({"EDIT_INPUT_MODE": "ftp"}, "EDIT_INPUT_MODE"),
+        ({"IMAGE_MODEL_MAX_PICTURES": "a=0"}, "IMAGE_MODEL_MAX_PICTURES"),
+        ({"IMAGE_MODEL_MAX_PICTURES": "a"}, "IMAGE_MODEL_MAX_PICTURES"),
+        ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
+    ],
+)
+def test_bad_edit_and_storage_settings_are_named(env, named) -> None:
+    with pytest.raises(SettingsError, match=named):
+        load_settings(REQUIRED | env)

@@ -4,10 +4,11 @@ from discord import Interaction, app_commands
 from discord.app_commands import Choice, Range, Transform
 
 from bot.app.commands.options import PromptText
-from bot.app.delivery import generate_and_deliver
+from bot.app.delivery import run_and_deliver
 from bot.app.render import shorten
-from bot.core.generation import ASPECT_SIZES, MAX_COUNT, GenerationService, ImageAsk
+from bot.core.generation import ASPECT_SIZES, MAX_COUNT, ImageAsk
 from bot.core.imageapi import QUALITIES
+from bot.core.jobs import JobKind, JobService
 
 DESCRIPTION_LIMIT = 100  # Discord's limit for command and option descriptions
 SIZE_LABELS = {
@@ -24,9 +25,9 @@ QUALITY_CHOICES = [Choice(name=quality.upper(), value=quality) for quality in QU
 STYLE_CHOICES = [Choice(name="Vivid", value="vivid"), Choice(name="Natural", value="natural")]
 
 
-def imagine_command(service: GenerationService) -> app_commands.Command:
+def imagine_command(jobs: JobService) -> app_commands.Command:
     """The /imagine command; built at start because its model choices and prompt limit come from settings."""
-    rules = service.rules
+    rules = jobs.generation.rules
     model_choices = [Choice(name=model, value=model) for model in rules.models]
 
     @app_commands.command(name="imagine", description="Create images from a text prompt")
@@ -50,8 +51,8 @@ def imagine_command(service: GenerationService) -> app_commands.Command:
         style: str | None = None,
     ) -> None:
         ask = ImageAsk(prompt, interaction.user.id, interaction.guild_id, model, count, size, quality, style)
-        request = service.prepare(ask)  # pure checks, microseconds: a refusal stays private to the member
+        job = jobs.create(ask, JobKind.IMAGINE, interaction.channel_id)  # pure checks: a refusal stays private
         await interaction.response.defer(thinking=True)  # the 3 s deadline: acknowledge before any slow work
-        await generate_and_deliver(interaction, service, request, stem="imagine")
+        await run_and_deliver(interaction, jobs, job)
 
     return imagine

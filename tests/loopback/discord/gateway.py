@@ -166,6 +166,8 @@ class GatewayHub:
         self._sessions: dict[str, GatewaySession] = {}
         self._connections: set[GatewayConnection] = set()
         self._ready = asyncio.Event()
+        self._ready_count = 0
+        self._ready_changed = asyncio.Condition()
         self.identify_count = 0
         self.resume_count = 0
 
@@ -179,10 +181,10 @@ class GatewayHub:
         """Live sessions plus disconnected ones that may still RESUME."""
         return list(self._sessions.values())
 
-    async def wait_ready(self, timeout: float) -> None:
-        """Wait until some session has been sent READY and all its GUILD_CREATEs."""
-        async with asyncio.timeout(timeout):
-            await self._ready.wait()
+    async def wait_ready(self, timeout: float, count: int = 1) -> None:
+        """Wait until `count` sessions in all have been sent READY and all their GUILD_CREATEs."""
+        async with asyncio.timeout(timeout), self._ready_changed:
+            await self._ready_changed.wait_for(lambda: self._ready_count >= count)
 
     def broadcast(
         self,
@@ -330,6 +332,12 @@ class GatewayHub:
     def _mark_ready(self, session: GatewaySession) -> None:
         session.ready.set()
         self._ready.set()
+        self._ready_count += 1
+        asyncio.get_running_loop().create_task(self._notify_ready())
+
+    async def _notify_ready(self) -> None:
+        async with self._ready_changed:
+            self._ready_changed.notify_all()
 
     def _ready_payload(self, session: GatewaySession, guilds: list[Any]) -> dict[str, Any]:
         ready: dict[str, Any] = {

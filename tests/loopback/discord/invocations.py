@@ -505,7 +505,9 @@ class InteractionFactory:
         if kind == _TEXT_INPUT:
             out["value"] = self._text_value(component, given)
         elif kind in limits.SELECT_TYPES:
-            chosen = [] if given is _MISSING else list(given)
+            # an untouched select submits the options marked as default, as Discord's client does
+            preselected = [option["value"] for option in component.get("options") or [] if option.get("default")]
+            chosen = preselected if given is _MISSING else list(given)
             out["values"] = self._select_values(
                 {**component, "min_values": component.get("min_values", 0)}, chosen, resolved, place
             )

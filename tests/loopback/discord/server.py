@@ -274,9 +274,10 @@ class DiscordServer:
 
     # -- readiness -------------------------------------------------------------------------------
 
-    async def wait_ready(self, timeout: float = 10) -> None:
-        """Wait until a session has IDENTIFYed and been sent READY and every GUILD_CREATE."""
-        await self._ctx.hub.wait_ready(timeout)
+    async def wait_ready(self, timeout: float = 10, sessions: int = 1) -> None:
+        """Wait until ``sessions`` sessions in all (a reconnecting client's new ones count) have IDENTIFYed and been
+        sent READY and every GUILD_CREATE."""
+        await self._ctx.hub.wait_ready(timeout, sessions)
 
     async def wait_commands(self, timeout: float = 10) -> None:
         """Wait until at least one command set has been registered."""

@@ -34,9 +34,9 @@ BACKLOG = 1024  # a burst of hundreds of new connections must not overflow the a
 class ImageAPIServer:
     """An OpenAI-compatible `POST /v1/images/generations` on 127.0.0.1 with real images and injectable faults.
 
-    Settings (`latency`, `answer_shape`, `image_format`) are read when a request arrives; a queued fault is taken
-    by the first request that then passes the key and body checks. `reset()` restores the settings and clears
-    faults and records between tests.
+    Settings (`latency`, `answer_shape`, `image_format`, `grain`) are read when a request arrives; a queued fault
+    is taken by the first request that then passes the key and body checks. `reset()` restores the settings and
+    clears faults and records between tests.
     """
 
     def __init__(
@@ -45,6 +45,7 @@ class ImageAPIServer:
         self.api_key = api_key
         self.models = tuple(models)
         self.latency = 0.0
+        self.grain = 0.0  # noise sigma in generated images; BULKY_GRAIN makes a 4096x4096 PNG go over 10 MiB
         # False: equal requests get the same images, rendered once (a benchmark then measures the client, not Pillow)
         self.unique_images = unique_images
         self._rendered: dict[tuple[object, ...], asyncio.Future[list[EncodedImage]]] = {}
@@ -157,6 +158,7 @@ class ImageAPIServer:
         self._files.clear()
         self.requests.clear()
         self.latency = 0.0
+        self.grain = 0.0
         self._answer_shape = None
         self._image_format = "png"
         self._max_in_flight = self._in_flight
@@ -198,7 +200,7 @@ class ImageAPIServer:
 
     async def _answer(self, request: web.Request, record: RecordedRequest) -> web.StreamResponse:
         # settings are taken on arrival, so a test changing them mid-request affects later requests only
-        latency, shape, image_format = self.latency, self._answer_shape, self._image_format
+        latency, shape, image_format, grain = self.latency, self._answer_shape, self._image_format, self.grain
         if not self._authorized(request.headers.get(hdrs.AUTHORIZATION)):
             return _json_response(401, invalid_key_body())
         try:
@@ -212,7 +214,9 @@ class ImageAPIServer:
         fault = self._faults.pop()
         if fault is None:
             # the images are made during the latency, as a model works while the client waits
-            answer = asyncio.create_task(self._generate(generation, shape or generation.response_format, image_format))
+            answer = asyncio.create_task(
+                self._generate(record, generation, shape or generation.response_format, image_format, grain)
+            )
             try:
                 await asyncio.sleep(latency)
                 return await answer
@@ -228,20 +232,28 @@ class ImageAPIServer:
         return scheme.lower() == "bearer" and hmac.compare_digest(key.strip().encode(), self.api_key.encode())
 
     async def _generate(
-        self, generation: GenerationRequest, shape: AnswerShape, image_format: ImageFormat
+        self,
+        record: RecordedRequest,
+        generation: GenerationRequest,
+        shape: AnswerShape,
+        image_format: ImageFormat,
+        grain: float,
     ) -> web.Response:
-        images = await self._images(generation, image_format)
+        images = await self._images(generation, image_format, grain)
+        record.output_sizes = [len(image.data) for image in images]
         data = [data_item(shape, image, self._publish, generation.response_format) for image in images]
         return _json_response(200, {"created": int(time.time()), "data": data})
 
-    async def _images(self, generation: GenerationRequest, image_format: ImageFormat) -> list[EncodedImage]:
+    async def _images(
+        self, generation: GenerationRequest, image_format: ImageFormat, grain: float
+    ) -> list[EncodedImage]:
         if self.unique_images:
             seed = f"{generation.prompt}\0{next(self._serial)}"  # differs per request, like a real model
-            return await render_images(seed, generation.n, generation.output_size, image_format)
-        key = (generation.prompt, generation.n, generation.output_size, image_format)
+            return await render_images(seed, generation.n, generation.output_size, image_format, grain)
+        key = (generation.prompt, generation.n, generation.output_size, image_format, grain)
         if key not in self._rendered:  # the first request renders; equal ones arriving meanwhile share its work
             self._rendered[key] = asyncio.ensure_future(
-                render_images(generation.prompt, generation.n, generation.output_size, image_format)
+                render_images(generation.prompt, generation.n, generation.output_size, image_format, grain)
             )
         return await asyncio.shield(self._rendered[key])  # a client leaving must not cancel the shared render
 

@@ -1,0 +1,88 @@
+"""The form that asks for what a button or menu can't: the prompt, which picture, how many, what quality."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import discord
+
+from bot.app.errors import report_failure
+from bot.app.i18n import catalogue
+from bot.core.generation import MAX_COUNT
+from bot.core.imageapi import QUALITIES
+
+FORM_TIMEOUT = 15 * 60  # a form left open this long is forgotten; Discord's interaction token dies then too
+MAX_SELECT_OPTIONS = 25
+
+
+@dataclass(frozen=True, slots=True)
+class FormAnswers:
+    prompt: str = ""
+    picture: int = 0  # index of the chosen picture among those offered
+    count: int = 1
+    quality: str | None = None
+
+
+Submit = Callable[[discord.Interaction, FormAnswers], Awaitable[None]]
+
+
+class JobForm(discord.ui.Modal):
+    """A modal with the fields a job still needs; `submit` runs the job with the answers."""
+
+    def __init__(
+        self,
+        locale: discord.Locale,
+        title_key: str,
+        submit: Submit,
+        *,
+        prompt_max_length: int | None = None,
+        pictures: int = 1,
+        ask_count_and_quality: bool = False,
+    ) -> None:
+        super().__init__(title=catalogue.text(locale, title_key), timeout=FORM_TIMEOUT)
+        self._submit = submit
+        self._prompt: discord.ui.TextInput | None = None
+        self._picture: discord.ui.Select | None = None
+        self._count: discord.ui.Select | None = None
+        self._quality: discord.ui.Select | None = None
+        if prompt_max_length is not None:
+            self._prompt = discord.ui.TextInput(
+                style=discord.TextStyle.paragraph,
+                placeholder=catalogue.text(locale, "modal.prompt.placeholder"),
+                max_length=min(prompt_max_length, 4000),
+            )
+            self.add_item(discord.ui.Label(text=catalogue.text(locale, "modal.prompt.label"), component=self._prompt))
+        if pictures > 1:
+            self._picture = _select(
+                [catalogue.text(locale, "modal.picture.option", number=n) for n in range(1, pictures + 1)]
+            )
+            self.add_item(discord.ui.Label(text=catalogue.text(locale, "modal.picture.label"), component=self._picture))
+        if ask_count_and_quality:
+            self._count = _select([str(n) for n in range(1, MAX_COUNT + 1)])
+            self._quality = _select([quality.upper() for quality in QUALITIES])
+            self.add_item(discord.ui.Label(text=catalogue.text(locale, "modal.count.label"), component=self._count))
+            self.add_item(discord.ui.Label(text=catalogue.text(locale, "modal.quality.label"), component=self._quality))
+
+    async def on_submit(self, interaction: discord.Interaction, /) -> None:
+        answers = FormAnswers(
+            prompt=self._prompt.value if self._prompt is not None else "",
+            picture=_chosen(self._picture),
+            count=_chosen(self._count) + 1,
+            quality=QUALITIES[_chosen(self._quality)] if self._quality is not None else None,
+        )
+        await self._submit(interaction, answers)
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:
+        await report_failure(interaction, error)
+
+
+def _select(labels: list[str]) -> discord.ui.Select:
+    """A single choice among `labels`, the first chosen by default; values are the indexes."""
+    options = [
+        discord.SelectOption(label=label, value=str(index), default=index == 0)
+        for index, label in enumerate(labels[:MAX_SELECT_OPTIONS])
+    ]
+    return discord.ui.Select(options=options, min_values=1, max_values=1)
+
+
+def _chosen(select: discord.ui.Select | None) -> int:
+    return int(select.values[0]) if select is not None and select.values else 0

@@ -1,0 +1,93 @@
+"""Fitting a result image under an upload limit.
+
+Bytes already under the limit go out untouched. Otherwise the picture is decoded once and re-encoded, as WebP
+when it uses transparency (JPEG has no alpha) and JPEG otherwise, at falling qualities; when even the lowest is
+too big it is scaled down step by step, aspect ratio kept, at a middling quality until it fits.
+"""
+
+import io
+import math
+from dataclasses import dataclass
+
+from PIL import Image
+
+from bot.core.imageapi.answers import ImageBytes
+from bot.core.images import ImageFormat
+
+QUALITIES = (90, 80, 70, 60)
+SCALED_QUALITY = 75  # once scaling, fewer pixels at a decent quality look better than more at a poor one
+SCALE_STEP = 0.75
+MIN_SIDE = 16  # the floor: an image this small fits any upload limit worth having, so giving up is theoretical
+WEBP_MAX_SIDE = 16383  # WebP cannot hold a longer side
+
+_ALPHA_MODES = frozenset({"RGBA", "LA", "PA", "RGBa", "La"})
+
+
+@dataclass(frozen=True, slots=True)
+class FittedImage:
+    image: ImageBytes  # what to upload
+    original_bytes: int
+    reencoded: bool
+    size: tuple[int, int] | None = None  # the pixel size after fitting when re-encoded; None when unchanged
+
+
+def fit_image(image: ImageBytes, limit: int) -> FittedImage:
+    """The image within `limit` bytes, re-encoded only when needed; CPU-bound, so callers run it in a thread."""
+    original = len(image.data)
+    if original <= limit:
+        return FittedImage(image, original, reencoded=False)
+    with Image.open(io.BytesIO(image.data)) as source:
+        picture = _flattened(source)
+    image_format = ImageFormat.WEBP if picture.mode == "RGBA" else ImageFormat.JPEG
+    if image_format is ImageFormat.WEBP and max(picture.size) > WEBP_MAX_SIDE:
+        picture = _scaled(picture, WEBP_MAX_SIDE / max(picture.size))
+
+    data: bytes | None = None
+    for quality in QUALITIES:
+        data = _encode(picture, image_format, quality)
+        if data is not None and len(data) <= limit:
+            return FittedImage(ImageBytes(data, image_format), original, reencoded=True, size=picture.size)
+
+    # bytes shrink about with the pixel count: the first step jumps near the goal, later ones shrink steadily
+    scale = min(SCALE_STEP, math.sqrt(limit / len(data))) if data else SCALE_STEP
+    while max(size := _scaled_size(picture.size, scale)) >= MIN_SIDE:
+        data = _encode(_scaled(picture, scale), image_format, SCALED_QUALITY)
+        if data is not None and len(data) <= limit:
+            return FittedImage(ImageBytes(data, image_format), original, reencoded=True, size=size)
+        scale *= SCALE_STEP
+    raise ValueError(f"an image cannot fit in {limit} bytes even at {MIN_SIDE} pixels across")
+
+
+def _flattened(source: Image.Image) -> Image.Image:
+    """RGBA when transparency is actually used (an alpha channel or palette transparency), else RGB."""
+    if source.mode in _ALPHA_MODES or "transparency" in source.info:
+        rgba = source.convert("RGBA")
+        minimum_alpha = rgba.getextrema()[3][0]
+        if minimum_alpha < 255:
+            return rgba
+        return rgba.convert("RGB")
+    return source.convert("RGB")
+
+
+def _scaled_size(size: tuple[int, int], scale: float) -> tuple[int, int]:
+    width, height = size
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _scaled(picture: Image.Image, scale: float) -> Image.Image:
+    # always from the decoded original, so blur does not build up over the steps
+    return picture.resize(_scaled_size(picture.size, scale), Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+
+def _encode(picture: Image.Image, image_format: ImageFormat, quality: int) -> bytes | None:
+    """The encoded bytes, or None when the encoder gives up (libwebp on big noisy pictures, JPEG past 65535 px)."""
+    buffer = io.BytesIO()
+    try:
+        if image_format is ImageFormat.WEBP:
+            # method 2: no bigger than the default 4 on grainy 4K pictures, in about half the time
+            picture.save(buffer, "WEBP", quality=quality, method=2)
+        else:
+            picture.save(buffer, "JPEG", quality=quality, optimize=True)
+    except (OSError, ValueError):
+        return None  # a smaller quality or size may still encode
+    return buffer.getvalue()
