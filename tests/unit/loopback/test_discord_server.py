@@ -53,17 +53,30 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"vote
 
 
 class PromptModal(discord.ui.Modal, title="Describe the edit"):
-    """A modal with a plain text input and one wrapped in a label."""
+    """A modal with a plain text input, one wrapped in a label, and a select with a default option."""
 
     prompt: discord.ui.TextInput[Any] = discord.ui.TextInput(label="Prompt", custom_id="prompt", max_length=200)
     style: discord.ui.Label[Any] = discord.ui.Label(
         text="Style", component=discord.ui.TextInput(custom_id="style", required=False)
     )
+    size: discord.ui.Label[Any] = discord.ui.Label(
+        text="Size",
+        component=discord.ui.Select(
+            custom_id="size",
+            options=[
+                discord.SelectOption(label="Square", value="square", default=True),
+                discord.SelectOption(label="Wide", value="wide"),
+            ],
+        ),
+    )
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        style = self.style.component
+        style, size = self.style.component, self.size.component
         assert isinstance(style, discord.ui.TextInput)
-        await interaction.response.send_message(f"modal got {self.prompt.value} / {style.value or '-'}")
+        assert isinstance(size, discord.ui.Select)
+        await interaction.response.send_message(
+            f"modal got {self.prompt.value} / {style.value or '-'} / {','.join(size.values)}"
+        )
 
 
 class ChoiceView(discord.ui.View):
@@ -501,7 +514,11 @@ async def test_button_click_reaches_dynamic_item_and_modal_round_trip(make_serve
             await server.submit_modal(opened, {"nope": "x"})
 
         submitted = await server.submit_modal(opened, {"prompt": "a dog", "style": "watercolor"})
-        assert (await submitted.final()).content == "modal got a dog / watercolor"
+        assert (await submitted.final()).content == "modal got a dog / watercolor / square"  # untouched: its default
+        reopened = await server.click(message, "open-modal", user=alice)
+        assert await reopened.acknowledged()
+        chosen = await server.submit_modal(reopened, {"prompt": "a cat", "size": ["wide"]})
+        assert (await chosen.final()).content == "modal got a cat / - / wide"
         with pytest.raises(LookupError):
             await server.click(message, "missing", user=alice)
 
@@ -583,10 +600,7 @@ async def test_non_resumable_disconnect_reidentifies(make_server: ServerFactory)
     bot = LoopbackBot(guild.id)
     async with running(server, bot):
         await server.disconnect_sessions(code=4000, resumable=False)
-        for _ in range(200):
-            if server.identify_count == 2 and server.sessions:
-                break
-            await asyncio.sleep(0.01)
+        await server.wait_ready(timeout=5, sessions=2)  # the new session's READY, not the first one's
         assert (server.identify_count, server.resume_count) == (2, 0)
         handle = await server.slash("say", user=alice, guild=guild, options={"text": "back"})
         assert (await handle.final()).content == "back"

@@ -1,0 +1,158 @@
+"""Jobs through real parts: the loopback image API, a local picture host, and a SQLite store."""
+
+import base64
+import io
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from PIL import Image
+
+from bot.core import errors
+from bot.core.generation import GenerationService, ImageAsk, RequestRules
+from bot.core.imageapi import ImageAPIClient, ImageAPIConfig
+from bot.core.inputs import PictureFetcher, PictureRef
+from bot.core.jobs import JobKind, JobService
+from bot.core.storage import JobStatus, Storage, open_storage
+from tests.loopback.image_api import ImageAPIServer
+
+KEY = "sk-jobs"
+MODELS = ("gemini-3-pro-image-preview", "gemini-2.5-flash-image")
+RULES = RequestRules(MODELS, MODELS[0], 1000, {"gemini-2.5-flash-image": 3, "*": 14})
+
+
+def png(colour: tuple[int, int, int]) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), colour).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+PICTURES = {"red.png": png((255, 0, 0)), "blue.png": png((0, 0, 255))}
+
+
+@dataclass
+class Setup:
+    api: ImageAPIServer
+    host: TestServer
+    storage: Storage
+    session: aiohttp.ClientSession
+
+    def jobs(self, input_mode: str = "data_url") -> JobService:
+        client = ImageAPIClient(self.session, ImageAPIConfig(self.api.base_url, KEY, timeout=5, max_retries=0))
+        fetcher = PictureFetcher(
+            self.session,
+            allowed_origins=frozenset({str(self.host.make_url("/").origin())}),
+            max_bytes=1024 * 1024,
+            max_pixels=10_000_000,
+            timeout=5,
+        )
+        return JobService(GenerationService(client, RULES, "salt"), fetcher, self.storage, input_mode)
+
+    def picture(self, name: str) -> PictureRef:
+        return PictureRef(name, str(self.host.make_url(f"/{name}")))
+
+
+@pytest.fixture
+async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
+    async def serve(request: web.Request) -> web.Response:
+        if (data := PICTURES.get(request.match_info["name"])) is None:
+            return web.Response(status=404)
+        return web.Response(body=data, content_type="application/octet-stream")
+
+    app = web.Application()
+    app.router.add_get("/{name}", serve)
+    api = ImageAPIServer(api_key=KEY, models=MODELS)
+    await api.start()
+    storage = await open_storage(f"sqlite:///{tmp_path / 'jobs.db'}")
+    async with TestServer(app, host="127.0.0.1") as host, aiohttp.ClientSession() as session:
+        yield Setup(api, host, storage, session)
+    await storage.close()
+    await api.stop()
+
+
+async def test_a_job_is_recorded_then_run_and_finished(setup) -> None:
+    jobs = setup.jobs()
+    job = jobs.create(ImageAsk("a fox", user_id=7, guild_id=8, count=2), JobKind.IMAGINE, channel_id=9)
+
+    generation = await jobs.run(job)
+    await jobs.finish(job, JobStatus.DONE)
+
+    assert len(generation.images) == 2
+    record = await jobs.load(job.id)
+    assert record is not None
+    assert (record.kind, record.user_id, record.guild_id, record.channel_id) == ("imagine", 7, 8, 9)
+    assert (record.prompt, record.n, record.status) == ("a fox", 2, JobStatus.DONE)
+    assert record.finished_at is not None
+
+
+async def test_an_edit_sends_its_pictures_in_order_and_records_their_links(setup) -> None:
+    jobs = setup.jobs()
+    pictures = (setup.picture("blue.png"), setup.picture("red.png"))
+    job = jobs.create(ImageAsk("swap", user_id=1, pictures=pictures), JobKind.EDIT, channel_id=None)
+
+    await jobs.run(job)
+
+    assert setup.api.last_request.input_images == [PICTURES["blue.png"], PICTURES["red.png"]]
+    record = await jobs.load(job.id)
+    assert record is not None
+    assert [(source.name, source.url) for source in record.pictures] == [(p.name, p.url) for p in pictures]
+
+
+@pytest.mark.parametrize(
+    ("mode", "entry"),
+    [
+        ("data_url", "data:image/png;base64," + base64.b64encode(PICTURES["red.png"]).decode()),
+        ("base64", base64.b64encode(PICTURES["red.png"]).decode()),
+        ("link", None),
+    ],
+)
+async def test_the_input_mode_decides_how_pictures_are_sent(setup, mode, entry) -> None:
+    jobs = setup.jobs(mode)
+    picture = setup.picture("red.png")
+
+    await jobs.run(jobs.create(ImageAsk("x", user_id=1, pictures=(picture,)), JobKind.EDIT, None))
+
+    assert setup.api.last_request.json["image"] == [entry or picture.url]
+
+
+async def test_a_failed_job_is_marked_failed(setup) -> None:
+    jobs = setup.jobs()
+    job = jobs.create(ImageAsk("x", user_id=1, pictures=(setup.picture("gone.png"),)), JobKind.EDIT, None)
+
+    with pytest.raises(errors.PictureUnavailable):
+        await jobs.run(job)
+
+    record = await jobs.load(job.id)
+    assert record is not None
+    assert record.status is JobStatus.FAILED
+    assert setup.api.requests == []
+
+
+async def test_again_repeats_a_recorded_job_as_a_new_one(setup) -> None:
+    jobs = setup.jobs()
+    first = jobs.create(
+        ImageAsk("a kite", 5, 6, MODELS[1], 3, "1792x1024", "2k", "vivid", (setup.picture("red.png"),)),
+        JobKind.EDIT,
+        7,
+    )
+    await jobs.run(first)
+
+    second = jobs.again(first.record, user_id=5, channel_id=7)
+
+    assert second.id != first.id
+    assert second.request == first.request
+    assert second.record.pictures == first.record.pictures
+
+
+async def test_too_many_pictures_for_the_model_are_refused_before_anything_runs(setup) -> None:
+    jobs = setup.jobs()
+    pictures = tuple(setup.picture("red.png") for _ in range(4))
+
+    with pytest.raises(errors.TooManyPictures) as refused:
+        jobs.create(ImageAsk("x", 1, model=MODELS[1], pictures=pictures), JobKind.EDIT, None)
+
+    assert (refused.value.count, refused.value.limit, refused.value.model) == (4, 3, MODELS[1])
