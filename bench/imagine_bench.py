@@ -12,6 +12,7 @@ import asyncio
 import os
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from tests.loopback.image_api import ImageAPIServer  # noqa: E402
 TOKEN = "bench-discord-token"  # noqa: S105
 API_KEY = "bench-api-key"
 ACK_DEADLINE = 3.0
+DATA_DIR = tempfile.TemporaryDirectory(prefix="imagebot-bench-")
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -69,6 +71,7 @@ async def start_bot(
         "DISCORD_GATEWAY_URL": discord_api.gateway_url,
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
+        "DATA_DIR": DATA_DIR.name,  # a database of its own, removed at exit
     }
     profiler = ["-m", "cProfile", "-o", profile] if profile else []
     return await asyncio.create_subprocess_exec(sys.executable, *profiler, "-m", "bot", env=env, cwd=ROOT)
