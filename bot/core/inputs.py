@@ -129,13 +129,17 @@ class PictureFetcher:
         no_userinfo = parsed.user is None and parsed.password is None
         return parsed.scheme in ("http", "https") and no_userinfo and origin in self._allowed_origins
 
-    async def fetch_all(self, refs: Sequence[PictureRef]) -> list[InputPicture]:
-        """Download and check every picture concurrently, in the order of `refs`; the first failing ref's error wins."""
-        for ref in refs:  # refusals that need no network come first, so nothing is fetched for a doomed request
+    def precheck(self, refs: Sequence[PictureRef]) -> None:
+        """The refusals that need no download: a size Discord reported over the cap, a link on another host."""
+        for ref in refs:
             if ref.size is not None and ref.size > self._max_bytes:
                 raise PictureTooLarge(ref.name, ref.size, self._max_bytes)
             if not self.is_allowed(ref.url):
                 raise PictureUnavailable(ref.name, "not a Discord attachment link")
+
+    async def fetch_all(self, refs: Sequence[PictureRef]) -> list[InputPicture]:
+        """Download and check every picture concurrently, in the order of `refs`; the first failing ref's error wins."""
+        self.precheck(refs)  # nothing is fetched for a request that is refused anyway
         tasks = [asyncio.create_task(self._fetch(ref)) for ref in refs]
         try:
             # awaited in order: an earlier ref's failure wins even when a later one failed sooner

@@ -60,6 +60,7 @@ class JobService:
     def create(self, ask: ImageAsk, kind: JobKind, channel_id: int | None) -> Job:
         """A new job for `ask`; raises an InvalidRequest subclass when a rule is broken (no I/O)."""
         request = self._generation.prepare(ask)
+        self._fetcher.precheck(ask.pictures)
         record = JobRecord(
             id=new_job_id(),
             kind=kind,

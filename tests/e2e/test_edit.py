@@ -34,6 +34,7 @@ async def test_edit_sends_exactly_the_attached_picture(discord_api, image_api, b
     assert [file.filename for file in message.files] == ["edit-1.png"]
     assert embed_fields(message.embeds[0])["Input pictures"] == "1"
     assert image_api.last_request.input_images == [picture]
+    assert [request.method for request in discord_api.requests if request.path.endswith("/cat.png")] == ["GET"]
     assert image_api.last_request.json["image"][0].startswith("data:image/png;base64,")
     assert image_api.last_request.json["prompt"] == "make it blue"
     assert set(buttons(message)) == {"Reroll", "Edit", "Upscale", "Delete"}
@@ -199,3 +200,21 @@ async def test_the_menu_on_a_message_without_pictures_says_so(discord_api, image
     assert opened.ephemeral
     assert message.content == catalogue.text("en-US", "error.no_pictures")
     assert opened.modal is None
+
+
+async def test_a_picture_discord_reports_too_large_is_refused_privately_at_once(
+    discord_api, image_api, bot, member, guild
+) -> None:
+    reply = await discord_api.slash(
+        "edit",
+        user=member,
+        guild=guild,
+        options={"prompt": "fix it"},
+        attachments={"image": ("huge.png", b"\x89PNG\r\n\x1a\n" + bytes(3 * 1024 * 1024))},
+    )
+
+    message = await reply.final(timeout=5)
+    assert reply.callback_type == 4  # answered at once: no "thinking", no download
+    assert reply.ephemeral
+    assert message.content.startswith("`huge.png` is 3.0 MB")
+    assert not [request for request in discord_api.requests if request.path.endswith("/huge.png")]
