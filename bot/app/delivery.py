@@ -10,11 +10,19 @@ from bot.app import render
 from bot.app.i18n import catalogue
 from bot.app.views.results import result_view
 from bot.core.fitting import FittedImage, fit_image
+from bot.core.generation import ImageAsk
 from bot.core.imageapi import ImageBytes
 from bot.core.jobs import Job, JobKind, JobService
 from bot.core.storage import JobStatus
 
 log = logging.getLogger(__name__)
+
+
+async def start_job(interaction: discord.Interaction, jobs: JobService, ask: ImageAsk, kind: JobKind) -> None:
+    """Check the ask (a refusal is answered privately, before the defer), acknowledge, then run and deliver."""
+    job = jobs.create(ask, kind, interaction.channel_id)
+    await interaction.response.defer(thinking=True)  # the 3 s deadline: acknowledge before any slow work
+    await run_and_deliver(interaction, jobs, job)
 
 
 async def run_and_deliver(interaction: discord.Interaction, jobs: JobService, job: Job) -> None:

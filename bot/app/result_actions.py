@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.app.delivery import run_and_deliver
+from bot.app.delivery import run_and_deliver, start_job
 from bot.app.pictures import message_pictures
 from bot.app.views.prompt_modal import FormAnswers, JobForm
 from bot.core.errors import JobGone, ResultGone
@@ -40,9 +40,7 @@ async def edit(interaction: "discord.Interaction[ImageBot]", job_id: str) -> Non
 
     async def submit(submitted: "discord.Interaction[ImageBot]", answers: FormAnswers) -> None:
         ask = _ask_from(record, submitted, answers.prompt, pictures[answers.picture])
-        job = bot.jobs.create(ask, JobKind.EDIT, submitted.channel_id)
-        await submitted.response.defer(thinking=True)
-        await run_and_deliver(submitted, bot.jobs, job)
+        await start_job(submitted, bot.jobs, ask, JobKind.EDIT)
 
     form = JobForm(
         interaction.locale,
@@ -62,9 +60,7 @@ async def upscale(interaction: "discord.Interaction[ImageBot]", job_id: str) -> 
 
     async def submit(submitted: "discord.Interaction[ImageBot]", answers: FormAnswers) -> None:
         ask = _ask_from(record, submitted, UPSCALE_PROMPT, pictures[answers.picture], quality=UPSCALE_QUALITY)
-        job = bot.jobs.create(ask, JobKind.UPSCALE, submitted.channel_id)
-        await submitted.response.defer(thinking=True)
-        await run_and_deliver(submitted, bot.jobs, job)
+        await start_job(submitted, bot.jobs, ask, JobKind.UPSCALE)
 
     if len(pictures) == 1:
         await submit(interaction, FormAnswers())

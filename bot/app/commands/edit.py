@@ -8,7 +8,7 @@ from discord.app_commands import Choice, Range, Transform
 
 from bot.app.commands.imagine import DESCRIPTION_LIMIT, QUALITY_CHOICES, SIZE_CHOICES
 from bot.app.commands.options import PromptText
-from bot.app.delivery import run_and_deliver
+from bot.app.delivery import start_job
 from bot.app.pictures import attachment_picture
 from bot.app.render import shorten
 from bot.core.generation import MAX_COUNT, ImageAsk
@@ -43,9 +43,7 @@ def edit_command(jobs: JobService, picture_options: int) -> app_commands.Command
             quality,
             pictures=tuple(attachment_picture(attachment) for attachment in attachments),
         )
-        job = jobs.create(ask, JobKind.EDIT, interaction.channel_id)  # pure checks: a refusal stays private
-        await interaction.response.defer(thinking=True)
-        await run_and_deliver(interaction, jobs, job)
+        await start_job(interaction, jobs, ask, JobKind.EDIT)
 
     # discord.py reads the options from the callback's signature: spell it out with the configured picture count.
     image_names = ["image", *(f"image{n}" for n in range(2, picture_options + 1))]

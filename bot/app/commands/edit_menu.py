@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.app.delivery import run_and_deliver
+from bot.app.delivery import start_job
 from bot.app.pictures import message_pictures
 from bot.app.views.prompt_modal import FormAnswers, JobForm
 from bot.core.errors import NoPictures, TooManyPictures
@@ -39,9 +39,7 @@ def edit_menu() -> app_commands.ContextMenu:
                 quality=answers.quality,
                 pictures=tuple(pictures),
             )
-            job = bot.jobs.create(ask, JobKind.EDIT, submitted.channel_id)  # a refusal stays private
-            await submitted.response.defer(thinking=True)
-            await run_and_deliver(submitted, bot.jobs, job)
+            await start_job(submitted, bot.jobs, ask, JobKind.EDIT)
 
         form = JobForm(
             interaction.locale,

@@ -4,7 +4,7 @@ from discord import Interaction, app_commands
 from discord.app_commands import Choice, Range, Transform
 
 from bot.app.commands.options import PromptText
-from bot.app.delivery import run_and_deliver
+from bot.app.delivery import start_job
 from bot.app.render import shorten
 from bot.core.generation import ASPECT_SIZES, MAX_COUNT, ImageAsk
 from bot.core.imageapi import QUALITIES
@@ -51,8 +51,6 @@ def imagine_command(jobs: JobService) -> app_commands.Command:
         style: str | None = None,
     ) -> None:
         ask = ImageAsk(prompt, interaction.user.id, interaction.guild_id, model, count, size, quality, style)
-        job = jobs.create(ask, JobKind.IMAGINE, interaction.channel_id)  # pure checks: a refusal stays private
-        await interaction.response.defer(thinking=True)  # the 3 s deadline: acknowledge before any slow work
-        await run_and_deliver(interaction, jobs, job)
+        await start_job(interaction, jobs, ask, JobKind.IMAGINE)
 
     return imagine

@@ -10,7 +10,7 @@ import asyncpg
 
 from bot.core.storage.errors import StorageError
 from bot.core.storage.migrations import Migration, load_migrations, pending_migrations
-from bot.core.storage.records import JobRecord, JobStatus, as_utc, pictures_from_json, pictures_to_json
+from bot.core.storage.records import JobRecord, JobStatus, as_utc, job_from_row, pictures_to_json
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ class PostgresStorage:
     async def load_job(self, job_id: str) -> JobRecord | None:
         """The job with this id, or None."""
         row = await self._pool.fetchrow(_LOAD_JOB, job_id)
-        return None if row is None else _job_from_row(row)
+        return None if row is None else job_from_row(row, as_utc)
 
     async def finish_job(self, job_id: str, status: JobStatus, finished_at: datetime) -> None:
         """Record how and when the job ended; an unknown id changes nothing."""
@@ -133,26 +133,6 @@ async def _apply_next_migration(connection: asyncpg.Connection, known: tuple[Mig
         await connection.execute(migration.sql, timeout=MIGRATION_TIMEOUT)
         await connection.execute("INSERT INTO schema_version (version) VALUES ($1)", migration.version)
         return migration
-
-
-def _job_from_row(row: asyncpg.Record) -> JobRecord:
-    return JobRecord(
-        id=row["id"],
-        kind=row["kind"],
-        user_id=row["user_id"],
-        guild_id=row["guild_id"],
-        channel_id=row["channel_id"],
-        prompt=row["prompt"],
-        model=row["model"],
-        n=row["n"],
-        size=row["size"],
-        quality=row["quality"],
-        style=row["style"],
-        pictures=pictures_from_json(row["pictures"]),
-        status=JobStatus(row["status"]),
-        created_at=row["created_at"],
-        finished_at=row["finished_at"],
-    )
 
 
 def _where(url: str) -> str:

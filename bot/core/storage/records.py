@@ -3,9 +3,11 @@
 import json
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any, Protocol
 
 _JOB_ID = re.compile(r"[0-9a-f]{16}")
 
@@ -72,3 +74,31 @@ def pictures_to_json(pictures: tuple[PictureSource, ...]) -> str:
 def pictures_from_json(text: str) -> tuple[PictureSource, ...]:
     """The pictures back from JSON text written by `pictures_to_json`."""
     return tuple(PictureSource(name=item["name"], url=item["url"]) for item in json.loads(text))
+
+
+class Row(Protocol):
+    """A database row read by column name (sqlite3.Row and asyncpg.Record both are)."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
+def job_from_row(row: Row, read_time: Callable[[Any], datetime]) -> JobRecord:
+    """A job from its row; `read_time` turns the backend's stored time into an aware datetime."""
+    finished_at = row["finished_at"]
+    return JobRecord(
+        id=row["id"],
+        kind=row["kind"],
+        user_id=row["user_id"],
+        guild_id=row["guild_id"],
+        channel_id=row["channel_id"],
+        prompt=row["prompt"],
+        model=row["model"],
+        n=row["n"],
+        size=row["size"],
+        quality=row["quality"],
+        style=row["style"],
+        pictures=pictures_from_json(row["pictures"]),
+        status=JobStatus(row["status"]),
+        created_at=read_time(row["created_at"]),
+        finished_at=None if finished_at is None else read_time(finished_at),
+    )

@@ -13,7 +13,7 @@ from typing import Self
 import aiosqlite
 
 from bot.core.storage.migrations import Migration, load_migrations, pending_migrations
-from bot.core.storage.records import JobRecord, JobStatus, as_utc, pictures_from_json, pictures_to_json
+from bot.core.storage.records import JobRecord, JobStatus, as_utc, job_from_row, pictures_to_json
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ class SQLiteStorage:
         """The job with this id, or None."""
         async with self._db.execute(_LOAD_JOB, (job_id,)) as cursor:
             row = await cursor.fetchone()
-        return None if row is None else _job_from_row(row)
+        return None if row is None else job_from_row(row, datetime.fromisoformat)
 
     async def finish_job(self, job_id: str, status: JobStatus, finished_at: datetime) -> None:
         """Record how and when the job ended; an unknown id changes nothing."""
@@ -166,26 +166,6 @@ def _job_values(job: JobRecord) -> tuple[object, ...]:
         str(job.status),
         _text(job.created_at),
         None if job.finished_at is None else _text(job.finished_at),
-    )
-
-
-def _job_from_row(row: sqlite3.Row) -> JobRecord:
-    return JobRecord(
-        id=row["id"],
-        kind=row["kind"],
-        user_id=row["user_id"],
-        guild_id=row["guild_id"],
-        channel_id=row["channel_id"],
-        prompt=row["prompt"],
-        model=row["model"],
-        n=row["n"],
-        size=row["size"],
-        quality=row["quality"],
-        style=row["style"],
-        pictures=pictures_from_json(row["pictures"]),
-        status=JobStatus(row["status"]),
-        created_at=datetime.fromisoformat(row["created_at"]),
-        finished_at=None if row["finished_at"] is None else datetime.fromisoformat(row["finished_at"]),
     )
 
 
