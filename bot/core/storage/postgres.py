@@ -10,7 +10,7 @@ import asyncpg
 
 from bot.core.storage.errors import StorageError
 from bot.core.storage.migrations import Migration, load_migrations, pending_migrations
-from bot.core.storage.records import JobRecord, JobStatus, as_utc, job_from_row, pictures_to_json
+from bot.core.storage.records import JobRecord, JobStatus, as_utc, job_from_row, job_values
 
 log = logging.getLogger(__name__)
 
@@ -76,24 +76,7 @@ class PostgresStorage:
 
     async def save_job(self, job: JobRecord) -> None:
         """Insert the job; saving an existing id replaces it."""
-        await self._pool.execute(
-            _SAVE_JOB,
-            job.id,
-            job.kind,
-            job.user_id,
-            job.guild_id,
-            job.channel_id,
-            job.prompt,
-            job.model,
-            job.n,
-            job.size,
-            job.quality,
-            job.style,
-            pictures_to_json(job.pictures),
-            str(job.status),
-            job.created_at,
-            job.finished_at,
-        )
+        await self._pool.execute(_SAVE_JOB, *job_values(job, as_utc))
 
     async def load_job(self, job_id: str) -> JobRecord | None:
         """The job with this id, or None."""

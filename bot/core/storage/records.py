@@ -82,6 +82,27 @@ class Row(Protocol):
     def __getitem__(self, key: str, /) -> Any: ...
 
 
+def job_values(job: JobRecord, write_time: Callable[[datetime], Any]) -> tuple[Any, ...]:
+    """A job's column values in table order; `write_time` turns a datetime into what the backend stores."""
+    return (
+        job.id,
+        job.kind,
+        job.user_id,
+        job.guild_id,
+        job.channel_id,
+        job.prompt,
+        job.model,
+        job.n,
+        job.size,
+        job.quality,
+        job.style,
+        pictures_to_json(job.pictures),
+        str(job.status),
+        write_time(job.created_at),
+        None if job.finished_at is None else write_time(job.finished_at),
+    )
+
+
 def job_from_row(row: Row, read_time: Callable[[Any], datetime]) -> JobRecord:
     """A job from its row; `read_time` turns the backend's stored time into an aware datetime."""
     finished_at = row["finished_at"]

@@ -13,7 +13,7 @@ from typing import Self
 import aiosqlite
 
 from bot.core.storage.migrations import Migration, load_migrations, pending_migrations
-from bot.core.storage.records import JobRecord, JobStatus, as_utc, job_from_row, pictures_to_json
+from bot.core.storage.records import JobRecord, JobStatus, as_utc, job_from_row, job_values
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class SQLiteStorage:
 
     async def save_job(self, job: JobRecord) -> None:
         """Insert the job; saving an existing id replaces it."""
-        await self._db.execute(_SAVE_JOB, _job_values(job))
+        await self._db.execute(_SAVE_JOB, job_values(job, _text))
 
     async def load_job(self, job_id: str) -> JobRecord | None:
         """The job with this id, or None."""
@@ -147,26 +147,6 @@ def _statements(script: str) -> Iterator[str]:
             statement = ""
     if statement.strip():
         yield statement
-
-
-def _job_values(job: JobRecord) -> tuple[object, ...]:
-    return (
-        job.id,
-        job.kind,
-        job.user_id,
-        job.guild_id,
-        job.channel_id,
-        job.prompt,
-        job.model,
-        job.n,
-        job.size,
-        job.quality,
-        job.style,
-        pictures_to_json(job.pictures),
-        str(job.status),
-        _text(job.created_at),
-        None if job.finished_at is None else _text(job.finished_at),
-    )
 
 
 def _text(moment: datetime) -> str:
