@@ -11,11 +11,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from bot.core.pricing import dollars_to_micro, parse_prices
+
 DEFAULT_MODELS = ("gemini-3-pro-image-preview", "gemini-2.5-flash-image")
 RESPONSE_FORMATS = ("b64_json", "url")
 INPUT_MODES = ("data_url", "base64", "link")  # how edit pictures are sent in the API's `image` array
 # Input pictures each model accepts; `*` covers models not listed.
 DEFAULT_MODEL_MAX_PICTURES = "gemini-3-pro-image-preview=14,gemini-2.5-flash-image=3,*=4"
+QUALITIES = ("1k", "2k", "4k")
+DEFAULT_PRICES = (
+    "gemini-3-pro-image-preview=0.134,gemini-3-pro-image-preview@4k=0.24,gemini-2.5-flash-image=0.039,*=0.134"
+)
 MAX_EDIT_OPTIONS = 10  # picture options on /edit; the command's 25-option limit leaves room for the rest
 PROMPT_LIMIT_DISCORD_MAX = 6000  # Discord's own max_length for a string option
 MAX_MODELS = 25  # Discord's limit on an option's choices
@@ -50,6 +56,14 @@ class Settings:
     edit_picture_max_pixels: int = 40_000_000
     edit_input_mode: str = "data_url"
     model_max_pictures: Mapping[str, int] = field(default_factory=lambda: _max_pictures(DEFAULT_MODEL_MAX_PICTURES))
+    limit_user_daily_images: int = 25
+    limit_server_daily_images: int = 250
+    limit_server_monthly_budget: int = 0  # micro-dollars; 0 is unlimited
+    limit_cooldown_seconds: int = 10
+    limit_concurrent_jobs: int = 2
+    limit_max_count: int = 4
+    limit_max_quality: str = "2k"
+    image_prices: Mapping[str, int] = field(default_factory=lambda: _prices(DEFAULT_PRICES))
     dev_guild_ids: tuple[int, ...] = ()
     owner_ids: frozenset[int] = frozenset()
     log_level: str = "INFO"
@@ -89,6 +103,14 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         edit_picture_max_pixels=_number(env, "EDIT_PICTURE_MAX_PIXELS", 40_000_000, int, low=4096),
         edit_input_mode=_choice(env, "EDIT_INPUT_MODE", "data_url", INPUT_MODES),
         model_max_pictures=_max_pictures(_text(env, "IMAGE_MODEL_MAX_PICTURES", DEFAULT_MODEL_MAX_PICTURES)),
+        limit_user_daily_images=_number(env, "LIMIT_USER_DAILY_IMAGES", 25, int, low=0),
+        limit_server_daily_images=_number(env, "LIMIT_SERVER_DAILY_IMAGES", 250, int, low=0),
+        limit_server_monthly_budget=_dollars(env, "LIMIT_SERVER_MONTHLY_BUDGET"),
+        limit_cooldown_seconds=_number(env, "LIMIT_COOLDOWN_SECONDS", 10, int, low=0, high=86400),
+        limit_concurrent_jobs=_number(env, "LIMIT_CONCURRENT_JOBS", 2, int, low=0),
+        limit_max_count=_number(env, "LIMIT_MAX_COUNT", 4, int, low=1, high=10),
+        limit_max_quality=_choice(env, "LIMIT_MAX_QUALITY", "2k", QUALITIES),
+        image_prices=_prices(_text(env, "IMAGE_PRICES", DEFAULT_PRICES)),
         dev_guild_ids=tuple(_ids(env, "DEV_GUILD_IDS")),
         owner_ids=frozenset(_ids(env, "OWNER_IDS")),
         log_level=_log_level(env),
@@ -180,6 +202,21 @@ def _max_pictures(raw: str) -> dict[str, int]:
         limits[model.strip()] = int(count)
     limits.setdefault("*", 1)
     return limits
+
+
+def _dollars(env: Mapping[str, str], name: str) -> int:
+    raw = _text(env, name, "0")
+    try:
+        return dollars_to_micro(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} must be an amount of dollars, e.g. 25 or 12.50") from None
+
+
+def _prices(raw: str) -> dict[str, int]:
+    try:
+        return parse_prices(raw)
+    except ValueError as error:
+        raise SettingsError(f"IMAGE_PRICES: {error}") from None
 
 
 def _log_level(env: Mapping[str, str]) -> str:

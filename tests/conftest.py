@@ -14,7 +14,7 @@ import pytest
 from bot.__main__ import point_discord_at
 from bot.app.client import ImageBot
 from bot.settings import Settings, load_settings
-from tests.loopback.discord import DiscordServer, GuildRecord, UserRecord
+from tests.loopback.discord import DiscordServer, GuildRecord, UserRecord, permissions
 from tests.loopback.image_api import ImageAPIServer
 
 API_KEY = "sk-loopback-secret-key-0123456789"
@@ -65,17 +65,37 @@ def bot_env(discord_api: DiscordServer, image_api: ImageAPIServer, guild: GuildR
         "DISCORD_API_BASE_URL": discord_api.rest_base,
         "DISCORD_GATEWAY_URL": discord_api.gateway_url,
         "LOG_LEVEL": "INFO",
+        # no limits by default, so that tests don't meet each other's usage; limit tests set their own
+        "LIMIT_USER_DAILY_IMAGES": "0",
+        "LIMIT_SERVER_DAILY_IMAGES": "0",
+        "LIMIT_COOLDOWN_SECONDS": "0",
+        "LIMIT_CONCURRENT_JOBS": "0",
+        "LIMIT_MAX_COUNT": "10",
+        "LIMIT_MAX_QUALITY": "4k",
         "EDIT_PICTURE_MAX_BYTES": str(2 * 1024 * 1024),
         "EDIT_PICTURE_MAX_PIXELS": "20000000",
     }
 
 
 @pytest.fixture(scope="session")
+def admin(discord_api: DiscordServer, guild: GuildRecord) -> UserRecord:
+    """The bot's admin (OWNER_IDS); Discord shows /admin only to server administrators."""
+    return discord_api.add_user(
+        name="admin", guild_id=guild.id, permissions=permissions.DEFAULT_EVERYONE | permissions.ADMINISTRATOR
+    )
+
+
+@pytest.fixture(scope="session")
 def settings(
-    discord_api: DiscordServer, image_api: ImageAPIServer, guild: GuildRecord, tmp_path_factory: pytest.TempPathFactory
+    discord_api: DiscordServer,
+    image_api: ImageAPIServer,
+    guild: GuildRecord,
+    admin: UserRecord,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Settings:
     data_dir = tmp_path_factory.mktemp("data")
-    return load_settings(bot_env(discord_api, image_api, guild) | {"DATA_DIR": str(data_dir)})
+    extra = {"DATA_DIR": str(data_dir), "OWNER_IDS": str(admin.id)}
+    return load_settings(bot_env(discord_api, image_api, guild) | extra)
 
 
 @pytest.fixture(scope="session")

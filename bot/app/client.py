@@ -2,26 +2,35 @@
 
 import hashlib
 import logging
+from datetime import UTC, datetime
 
 import aiohttp
 import discord
 import yarl
 from discord.ext import commands
 
+from bot.app.commands.admin import admin_group
 from bot.app.commands.edit import edit_command
 from bot.app.commands.edit_menu import edit_menu
 from bot.app.commands.imagine import imagine_command
+from bot.app.commands.limits import limits_group
+from bot.app.commands.member import history_command, quota_command
+from bot.app.commands.usage import usage_command
 from bot.app.errors import ImageTree
 from bot.app.views.results import ResultButton
+from bot.core.accounting import Accountant
 from bot.core.generation import GenerationService, RequestRules
 from bot.core.imageapi import ImageAPIClient, ImageAPIConfig
 from bot.core.inputs import DISCORD_CDN_ORIGINS, PictureFetcher
 from bot.core.jobs import JobService
+from bot.core.limits import ServerLimits
+from bot.core.policy import Policy
 from bot.core.storage import Storage, open_storage
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
+SHUTDOWN_GRACE = 30.0  # seconds jobs in flight get to finish when the bot stops
 DISCORD_CONNECTIONS = 500  # aiohttp's default of 100 would cap how many interactions are answered at once
 
 
@@ -49,12 +58,15 @@ class ImageBot(commands.Bot):
         self.storage: Storage | None = None
         self.generation: GenerationService
         self.fetcher: PictureFetcher
+        self.policy: Policy
         self.jobs: JobService
 
     async def setup_hook(self) -> None:
         """Open storage and the HTTP sessions, register commands and buttons, and sync the commands."""
         settings = self.settings
         self.storage = await open_storage(settings.database_url)
+        if interrupted := await self.storage.recover_interrupted(datetime.now(UTC)):
+            log.warning("%d jobs were cut off by the last stop; their quota bookings are released", len(interrupted))
         # each slot uses one connection at a time; the pool must not cap requests below the slots
         self.api_session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=settings.image_api_concurrency))
         self.picture_session = aiohttp.ClientSession()
@@ -70,10 +82,19 @@ class ImageBot(commands.Bot):
             max_pixels=settings.edit_picture_max_pixels,
             timeout=settings.image_download_timeout,
         )
-        self.jobs = JobService(self.generation, self.fetcher, self.storage, settings.edit_input_mode)
+        self.policy = Policy(self.storage, limit_defaults(settings))
+        accountant = Accountant(self.storage, settings.image_prices)
+        self.jobs = JobService(
+            self.generation, self.fetcher, self.storage, self.policy, accountant, settings.edit_input_mode
+        )
         self.tree.add_command(imagine_command(self.jobs))
         self.tree.add_command(edit_command(self.jobs, settings.edit_max_attachments))
         self.tree.add_command(edit_menu())
+        self.tree.add_command(limits_group())
+        self.tree.add_command(usage_command())
+        self.tree.add_command(admin_group(self.policy, self.storage, settings.owner_ids))
+        self.tree.add_command(quota_command(self.policy, self.storage))
+        self.tree.add_command(history_command(self.storage))
         self.add_dynamic_items(ResultButton)
         if settings.sync_commands:
             await self.sync_commands()
@@ -94,6 +115,9 @@ class ImageBot(commands.Bot):
         log.info("ready as %s in %d guilds", self.user, len(self.guilds))
 
     async def close(self) -> None:
+        """Let the jobs in flight finish (within a grace period), then disconnect and close storage."""
+        if hasattr(self, "jobs") and (left := await self.jobs.wait_idle(SHUTDOWN_GRACE)):
+            log.warning("stopping with %d jobs unfinished; they are released at the next start", left)
         await super().close()
         for session in (self.api_session, self.picture_session):
             if session is not None:
@@ -113,6 +137,19 @@ def image_api_config(settings: Settings) -> ImageAPIConfig:
         response_format=settings.image_response_format,
         download_max_bytes=settings.image_download_max_bytes,
         download_timeout=settings.image_download_timeout,
+    )
+
+
+def limit_defaults(settings: Settings) -> ServerLimits:
+    """The limits of a server whose moderators have changed nothing."""
+    return ServerLimits(
+        user_daily_images=settings.limit_user_daily_images,
+        server_daily_images=settings.limit_server_daily_images,
+        monthly_budget=settings.limit_server_monthly_budget,
+        cooldown_seconds=settings.limit_cooldown_seconds,
+        concurrent_jobs=settings.limit_concurrent_jobs,
+        max_count=settings.limit_max_count,
+        max_quality=settings.limit_max_quality,
     )
 
 

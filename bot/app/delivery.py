@@ -8,6 +8,7 @@ import discord
 
 from bot.app import render
 from bot.app.i18n import catalogue
+from bot.app.requester import requester_of
 from bot.app.views.results import result_view
 from bot.core.fitting import FittedImage, fit_image
 from bot.core.generation import ImageAsk
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 
 async def start_job(interaction: discord.Interaction, jobs: JobService, ask: ImageAsk, kind: JobKind) -> None:
     """Check the ask (a refusal is answered privately, before the defer), acknowledge, then run and deliver."""
-    job = jobs.create(ask, kind, interaction.channel_id)
+    job = await jobs.create(ask, kind, requester_of(interaction))
     await interaction.response.defer(thinking=True)  # the 3 s deadline: acknowledge before any slow work
     await run_and_deliver(interaction, jobs, job)
 
@@ -55,11 +56,13 @@ async def run_and_deliver(interaction: discord.Interaction, jobs: JobService, jo
             fitted=tuple(fitted),
             upload_limit=limit,
         )
-        await _post(interaction, job, summary, [item.image for item in fitted])
+        message_id = await _post(interaction, job, summary, [item.image for item in fitted])
     except Exception:
-        await jobs.finish(job, JobStatus.FAILED)
+        await jobs.finish(job, JobStatus.FAILED, generated=len(generation.images))  # billed upstream all the same
         raise
-    await jobs.finish(job, JobStatus.DONE)
+    await jobs.finish(
+        job, JobStatus.DONE, delivered=len(fitted), generated=len(generation.images), message_id=message_id
+    )
     log.info("job %s: delivered %d images in %.1fs", job.id, len(fitted), generation.seconds)
 
 
@@ -71,15 +74,17 @@ async def fit_all(images: Sequence[ImageBytes], limit: int) -> list[FittedImage]
 
 async def _post(
     interaction: discord.Interaction, job: Job, summary: render.ResultSummary, images: Sequence[ImageBytes]
-) -> None:
+) -> int:
+    """Post the images with their buttons; returns the id of the (first) result message."""
     locale = interaction.locale
     stem = job.record.kind
     view = result_view(job.id, job.record.user_id, locale)
     first, *more = render.upload_batches(images)
     embed = render.result_embed(summary, len(images), locale)
-    await interaction.edit_original_response(
+    message = await interaction.edit_original_response(
         embed=embed, attachments=render.image_files(images, first, stem), view=view
     )
     for batch in more:
         note = catalogue.text(locale, "result.more", first=batch[0] + 1, last=batch[-1] + 1, total=len(images))
         await interaction.followup.send(note, files=render.image_files(images, batch, stem), view=view)
+    return message.id

@@ -8,6 +8,7 @@ from discord import app_commands
 
 from bot.app.i18n import catalogue
 from bot.core import errors
+from bot.core.pricing import micro_to_dollars
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,17 @@ MESSAGES: dict[type[errors.BotError], str] = {
     errors.PictureTooLarge: "error.picture_too_large",
     errors.TooManyPixels: "error.too_many_pixels",
     errors.PictureUnavailable: "error.picture_unavailable",
+    errors.NotAllowedHere: "error.not_allowed",
+    errors.ChannelNotAllowed: "error.channel_not_allowed",
+    errors.EditDisabled: "error.edit_disabled",
+    errors.CountAboveLimit: "error.count_above_limit",
+    errors.QualityAboveLimit: "error.quality_above_limit",
+    errors.PromptBlocked: "error.prompt_blocked",
+    errors.UserBlocked: "error.user_blocked",
+    errors.ServerBlocked: "error.server_blocked",
+    errors.NotPermitted: "error.not_permitted",
+    errors.InvalidLimitValue: "error.invalid_limit_value",
+    errors.QuotaExceeded: "error.quota",
     errors.JobGone: "error.job_gone",
     errors.ResultGone: "error.result_gone",
     errors.ImageAPIError: "error.api",
@@ -48,6 +60,10 @@ UNKNOWN_RETRY_SECONDS = 60
 def user_message(error: errors.BotError, locale: discord.Locale | str) -> str:
     """The catalogue text for an error, its typed fields filling the placeholders."""
     key = next(MESSAGES[cls] for cls in type(error).__mro__ if cls in MESSAGES)
+    if isinstance(error, errors.QuotaExceeded):
+        key = f"error.quota.{error.limit}"  # each limit says what it counts
+    elif isinstance(error, errors.NotPermitted):
+        key = f"error.not_permitted.{error.role}"
     return catalogue.text(locale, key, **_params(error))
 
 
@@ -59,12 +75,23 @@ def _params(error: errors.BotError) -> dict[str, object]:
     if isinstance(error, errors.ImageAPIError):
         params["detail"] = discord.utils.escape_mentions(discord.utils.escape_markdown(error.detail))
     if isinstance(error, errors.PictureError):
-        params["name"] = discord.utils.escape_mentions(discord.utils.escape_markdown(error.name))
+        params["name"] = in_code(error.name)
     if isinstance(error, errors.PictureTooLarge):
         params["size"], params["limit"] = megabytes(error.size), megabytes(error.limit)
+    if isinstance(error, errors.QuotaExceeded):
+        if error.limit == "server_budget":
+            params["used"], params["allowed"] = micro_to_dollars(error.used), micro_to_dollars(error.allowed)
+        params["resets"] = discord.utils.format_dt(error.resets_at, "R") if error.resets_at else ""
+    if isinstance(error, errors.PromptBlocked):
+        params["word"] = in_code(error.word)
     if isinstance(error, errors.TooManyPixels):
         params["limit"] = f"{error.limit / 1_000_000:g}"
     return params
+
+
+def in_code(text: str) -> str:
+    """Text for inside `code`: markdown and mentions don't apply there, only a backtick would end it."""
+    return text.replace("`", "'")
 
 
 def megabytes(size: int) -> str:

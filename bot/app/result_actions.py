@@ -7,6 +7,7 @@ import discord
 
 from bot.app.delivery import run_and_deliver, start_job
 from bot.app.pictures import message_pictures
+from bot.app.requester import requester_of
 from bot.app.views.prompt_modal import FormAnswers, JobForm
 from bot.core.errors import JobGone, ResultGone
 from bot.core.generation import ImageAsk
@@ -17,8 +18,6 @@ from bot.core.storage import JobRecord
 if TYPE_CHECKING:
     from bot.app.client import ImageBot
 
-UPSCALE_QUALITY = "4k"
-
 Action = Callable[["discord.Interaction[ImageBot]", str], Awaitable[None]]
 
 
@@ -27,7 +26,7 @@ async def reroll(interaction: "discord.Interaction[ImageBot]", job_id: str) -> N
     jobs = interaction.client.jobs
     if (record := await jobs.load(job_id)) is None:
         raise JobGone(job_id)
-    job = jobs.again(record, interaction.user.id, interaction.channel_id)
+    job = await jobs.again(record, requester_of(interaction))
     await interaction.response.defer(thinking=True)
     await run_and_deliver(interaction, jobs, job)
 
@@ -53,13 +52,14 @@ async def edit(interaction: "discord.Interaction[ImageBot]", job_id: str) -> Non
 
 
 async def upscale(interaction: "discord.Interaction[ImageBot]", job_id: str) -> None:
-    """Re-render one image of this result at 4K; asks which one when there are several."""
+    """Re-render one image of this result at the highest quality the server allows; asks which one of several."""
     bot = interaction.client
     pictures = _result_pictures(interaction)
     record = await bot.jobs.load(job_id)
+    quality = (await bot.jobs.policy.limits(interaction.guild_id)).max_quality
 
     async def submit(submitted: "discord.Interaction[ImageBot]", answers: FormAnswers) -> None:
-        ask = _ask_from(record, submitted, UPSCALE_PROMPT, pictures[answers.picture], quality=UPSCALE_QUALITY)
+        ask = _ask_from(record, submitted, UPSCALE_PROMPT, pictures[answers.picture], quality=quality)
         await start_job(submitted, bot.jobs, ask, JobKind.UPSCALE)
 
     if len(pictures) == 1:

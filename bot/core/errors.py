@@ -17,6 +17,17 @@ the MRO, so a new subclass inherits its parent's message until it gets its own.
     │       ├── PictureTooLarge   more bytes than the cap
     │       ├── TooManyPixels     more pixels than the cap (decompression bombs)
     │       └── PictureUnavailable  it can no longer be downloaded
+    ├── QuotaExceeded             a limit on usage is reached: which, how much is used, when it resets
+    ├── NotAllowedHere            the server's rules (or the bot's admins) refuse the request
+    │   ├── ChannelNotAllowed     not in this channel; `channels` lists where
+    │   ├── EditDisabled          editing is switched off in this server
+    │   ├── CountAboveLimit
+    │   ├── QualityAboveLimit
+    │   ├── PromptBlocked         the prompt holds a blocked word or pattern
+    │   ├── UserBlocked           blocked by the bot's admins
+    │   └── ServerBlocked
+    ├── NotPermitted              a command for moderators or admins, used by someone else
+    ├── InvalidLimitValue         a moderator's value doesn't fit the limit
     ├── JobGone                   a result's job is no longer on record
     ├── ResultGone                a result message has no image left to work on
     └── ImageAPIError             the image API failed or refused
@@ -33,6 +44,8 @@ the MRO, so a new subclass inherits its parent's message until it gets its own.
         ├── ServerError           another 5xx
         └── ConnectionFailed      the API could not be reached
 """
+
+from datetime import datetime
 
 
 class BotError(Exception):
@@ -120,6 +133,82 @@ class PictureUnavailable(PictureError):
     def __init__(self, name: str, reason: str) -> None:
         super().__init__(name, f"could not be downloaded: {reason}")
         self.reason = reason
+
+
+class NotAllowedHere(BotError):
+    """The server's rules, or the bot's admins, refuse this request."""
+
+
+class ChannelNotAllowed(NotAllowedHere):
+    def __init__(self, channels: str) -> None:
+        super().__init__("not allowed in this channel")
+        self.channels = channels
+
+
+class EditDisabled(NotAllowedHere):
+    def __init__(self) -> None:
+        super().__init__("editing is switched off in this server")
+
+
+class CountAboveLimit(NotAllowedHere):
+    def __init__(self, count: int, limit: int) -> None:
+        super().__init__(f"count {count} is above this server's {limit}")
+        self.count = count
+        self.limit = limit
+
+
+class QualityAboveLimit(NotAllowedHere):
+    def __init__(self, quality: str, limit: str) -> None:
+        super().__init__(f"quality {quality} is above this server's {limit}")
+        self.quality = quality
+        self.limit = limit
+
+
+class PromptBlocked(NotAllowedHere):
+    def __init__(self, word: str) -> None:
+        super().__init__(f"the prompt holds the blocked word {word!r}")
+        self.word = word
+
+
+class UserBlocked(NotAllowedHere):
+    def __init__(self) -> None:
+        super().__init__("the user is blocked")
+
+
+class ServerBlocked(NotAllowedHere):
+    def __init__(self) -> None:
+        super().__init__("the server is blocked")
+
+
+class NotPermitted(BotError):
+    """A command for moderators or the bot's admins, used by someone who is neither."""
+
+    def __init__(self, role: str) -> None:
+        super().__init__(f"only {role}s may do this")
+        self.role = role
+
+
+class InvalidLimitValue(BotError):
+    def __init__(self, name: str, value: str) -> None:
+        super().__init__(f"{value!r} is not a valid value for {name}")
+        self.name = name
+        self.value = value
+
+
+class QuotaExceeded(BotError):
+    """A usage limit is reached.
+
+    `limit` names it: "user_daily", "server_daily", "server_budget" (amounts in micro-dollars), "cooldown"
+    or "concurrent"; `used` and `allowed` are in its unit; `resets_at` is when room frees up (None when it
+    frees up as running jobs end).
+    """
+
+    def __init__(self, limit: str, used: int, allowed: int, resets_at: datetime | None) -> None:
+        super().__init__(f"{limit} limit reached: {used} of {allowed}")
+        self.limit = limit
+        self.used = used
+        self.allowed = allowed
+        self.resets_at = resets_at
 
 
 class JobGone(BotError):

@@ -1,19 +1,25 @@
-"""Jobs: what a member asked for, recorded durably, then run: pictures fetched, images generated.
+"""Jobs: what a member asked for, checked, recorded durably, booked against quotas, then run.
 
 A job is saved before it runs, so that its result buttons (reroll, edit, upscale) find it after a
-restart; its status says how it ended.
+restart; its status says how it ended, and the ledger what it delivered and cost.
 """
 
+import asyncio
+import contextlib
 import dataclasses
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from bot.core.accounting import Accountant
+from bot.core.errors import QuotaExceeded
 from bot.core.generation import GenerationService, ImageAsk
 from bot.core.imageapi import Generation, GenerationRequest
 from bot.core.inputs import PictureFetcher, PictureRef, encode_for_api
-from bot.core.storage import JobRecord, JobStatus, PictureSource, Storage, new_job_id
+from bot.core.limits import Requester, caps_for, check_request
+from bot.core.policy import Policy
+from bot.core.storage import Caps, JobRecord, JobStatus, PictureSource, Storage, new_job_id
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +38,12 @@ class JobKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """A checked job: its durable record and the API request it makes (pictures are added when it runs)."""
+    """A checked job: its durable record, the API request it makes (pictures are added when it runs), and the
+    quotas it counts against."""
 
     record: JobRecord
     request: GenerationRequest
+    caps: Caps = field(default_factory=Caps)
 
     @property
     def id(self) -> str:
@@ -43,30 +51,51 @@ class Job:
 
 
 class JobService:
-    """Creates jobs from asks, records them, and runs them through the generation service."""
+    """Checks asks against the server's rules, records jobs, books their images, and runs them."""
 
     def __init__(
-        self, generation: GenerationService, fetcher: PictureFetcher, storage: Storage, input_mode: str
+        self,
+        generation: GenerationService,
+        fetcher: PictureFetcher,
+        storage: Storage,
+        policy: Policy,
+        accountant: Accountant,
+        input_mode: str,
     ) -> None:
         self._generation = generation
         self._fetcher = fetcher
         self._storage = storage
+        self._policy = policy
+        self._accountant = accountant
         self._input_mode = input_mode
+        self._in_flight: set[str] = set()
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     @property
     def generation(self) -> GenerationService:
         return self._generation
 
-    def create(self, ask: ImageAsk, kind: JobKind, channel_id: int | None) -> Job:
-        """A new job for `ask`; raises an InvalidRequest subclass when a rule is broken (no I/O)."""
+    @property
+    def policy(self) -> Policy:
+        return self._policy
+
+    async def create(self, ask: ImageAsk, kind: JobKind, requester: Requester) -> Job:
+        """A new job for `ask`; raises a BotError when a rule refuses it. Cheap: callers run it before the defer."""
+        await self._policy.check_not_blocked(requester)
+        limits = await self._policy.limits(requester.guild_id)
+        if ask.model is None and limits.models and self._generation.rules.default_model not in limits.models:
+            ask = dataclasses.replace(ask, model=limits.models[0])  # the server's first model is its default
         request = self._generation.prepare(ask)
+        edit = kind is not JobKind.IMAGINE
+        check_request(limits, requester, request.model, request.n, request.quality, request.prompt, edit)
         self._fetcher.precheck(ask.pictures)
         record = JobRecord(
             id=new_job_id(),
             kind=kind,
             user_id=ask.user_id,
             guild_id=ask.guild_id,
-            channel_id=channel_id,
+            channel_id=requester.channel_id,
             prompt=request.prompt,
             model=request.model,
             n=request.n,
@@ -75,18 +104,29 @@ class JobService:
             style=request.style,
             pictures=tuple(PictureSource(picture.name, picture.url) for picture in ask.pictures),
         )
-        return Job(record, request)
+        return Job(record, request, caps_for(limits, requester.role_ids))
 
-    def again(self, record: JobRecord, user_id: int, channel_id: int | None) -> Job:
-        """The same request as an earlier job, as a new job of `user_id`'s (checked against today's rules)."""
-        return self.create(ask_of(record, user_id), JobKind(record.kind), channel_id)
+    async def again(self, record: JobRecord, requester: Requester) -> Job:
+        """The same request as an earlier job, as a new job of the requester's (checked against today's rules)."""
+        return await self.create(ask_of(record, requester.user_id), JobKind(record.kind), requester)
 
     async def load(self, job_id: str) -> JobRecord | None:
         return await self._storage.load_job(job_id)
 
     async def run(self, job: Job) -> Generation:
-        """Record the job, fetch and check its pictures, and generate; a failure marks the job failed."""
+        """Record the job, book its images, fetch its pictures and generate; a failure releases the booking.
+
+        The job counts as in flight from here until `finish`.
+        """
+        self._in_flight.add(job.id)
+        self._idle.clear()
         await self._storage.save_job(job.record)
+        try:
+            await self._accountant.reserve(job.record, job.caps)
+        except QuotaExceeded:
+            await self._storage.finish_job(job.id, JobStatus.FAILED, datetime.now(UTC))
+            self._landed(job)
+            raise
         try:
             request = job.request
             if refs := [PictureRef(source.name, source.url) for source in job.record.pictures]:
@@ -97,8 +137,27 @@ class JobService:
             await self.finish(job, JobStatus.FAILED)
             raise
 
-    async def finish(self, job: Job, status: JobStatus) -> None:
-        await self._storage.finish_job(job.id, status, datetime.now(UTC))
+    async def finish(
+        self, job: Job, status: JobStatus, *, delivered: int = 0, generated: int = 0, message_id: int | None = None
+    ) -> None:
+        """Settle the job's booking (delivered images count against quotas, generated ones cost) and close it."""
+        outcome = "delivered" if status is JobStatus.DONE else "failed"
+        try:
+            await self._accountant.settle(job.record, outcome, delivered, generated)
+            await self._storage.finish_job(job.id, status, datetime.now(UTC), message_id)
+        finally:
+            self._landed(job)
+
+    async def wait_idle(self, grace: float) -> int:
+        """Wait up to `grace` seconds for the jobs in flight to finish; returns how many are still running."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), grace)
+        return len(self._in_flight)
+
+    def _landed(self, job: Job) -> None:
+        self._in_flight.discard(job.id)
+        if not self._in_flight:
+            self._idle.set()
 
 
 def ask_of(record: JobRecord, user_id: int) -> ImageAsk:

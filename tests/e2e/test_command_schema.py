@@ -1,6 +1,7 @@
 """The commands as Discord registered them: option types, choices and limits."""
 
 STRING, INTEGER, ATTACHMENT = 3, 4, 11
+MANAGE_GUILD, ADMINISTRATOR = 1 << 5, 1 << 3
 CHAT_INPUT, MESSAGE = 1, 3
 GUILD_CONTEXT = 0
 
@@ -19,7 +20,25 @@ def command(discord_api, guild, name: str) -> dict:
 
 async def test_the_commands_are_registered_for_the_dev_guild(discord_api, bot, guild) -> None:
     registered = {command["name"]: command["type"] for command in discord_api.commands(guild_id=guild.id)}
-    assert registered == {"imagine": CHAT_INPUT, "edit": CHAT_INPUT, "Edit image": MESSAGE}
+    assert registered == {
+        "imagine": CHAT_INPUT,
+        "edit": CHAT_INPUT,
+        "Edit image": MESSAGE,
+        "limits": CHAT_INPUT,
+        "usage": CHAT_INPUT,
+        "admin": CHAT_INPUT,
+        "quota": CHAT_INPUT,
+        "history": CHAT_INPUT,
+    }
+
+
+async def test_moderator_and_admin_commands_are_hidden_by_default(discord_api, bot, guild) -> None:
+    hidden = {
+        command["name"]: command["default_member_permissions"]
+        for command in discord_api.commands(guild_id=guild.id)
+        if command.get("default_member_permissions") is not None
+    }
+    assert hidden == {"limits": str(MANAGE_GUILD), "usage": str(MANAGE_GUILD), "admin": str(ADMINISTRATOR)}
 
 
 async def test_imagine_options_have_types_choices_and_limits(discord_api, bot, guild) -> None:

@@ -1,13 +1,30 @@
 """Durable records behind one interface, in SQLite (the default) or PostgreSQL.
 
-Both backends run the same numbered migrations (see `migrations`), each in its own dialect.
+Both backends run the same numbered migrations (see `migrations`), each in its own dialect. Money is
+integer micro-dollars (1 USD = 1_000_000); times are aware UTC datetimes; quotas reset on the UTC clock
+of `periods`.
 """
 
 from datetime import datetime
 from typing import Protocol
 
+from bot.core.storage.clock import periods
 from bot.core.storage.errors import StorageError
-from bot.core.storage.records import JobRecord, JobStatus, PictureSource, new_job_id
+from bot.core.storage.records import (
+    Block,
+    Caps,
+    DailyUsage,
+    HistoryEntry,
+    JobRecord,
+    JobStatus,
+    LimitChange,
+    PictureSource,
+    Reservation,
+    UsageRecord,
+    UsageTotals,
+    UserUsage,
+    new_job_id,
+)
 
 
 class Storage(Protocol):
@@ -17,8 +34,67 @@ class Storage(Protocol):
     async def load_job(self, job_id: str) -> JobRecord | None:
         """The job with this id, or None."""
 
-    async def finish_job(self, job_id: str, status: JobStatus, finished_at: datetime) -> None:
-        """Record how and when the job ended; an unknown id changes nothing."""
+    async def finish_job(
+        self, job_id: str, status: JobStatus, finished_at: datetime, message_id: int | None = None
+    ) -> None:
+        """Record how and when the job ended (and where its results are); an unknown id changes nothing."""
+
+    async def reserve(self, reservation: Reservation, caps: Caps) -> None:
+        """Book the reservation if `caps` allow it, else raise QuotaExceeded and book nothing.
+
+        Checking and booking are one transaction, serialised per server across processes, so concurrent
+        requests are counted exactly. The checks, in order: concurrent, cooldown, user_daily,
+        server_daily, server_budget (the last two only inside a server).
+        """
+
+    async def settle(self, usage: UsageRecord) -> None:
+        """Replace the job's reservation with its ledger row; a job already settled keeps its first row."""
+
+    async def recover_interrupted(self, now: datetime) -> list[JobRecord]:
+        """Fail every running job and settle every reservation as interrupted; the jobs as they were."""
+
+    async def load_limits(self, guild_id: int) -> dict[str, str]:
+        """The server's limit overrides: name to value text."""
+
+    async def set_limit(
+        self, guild_id: int, name: str, value: str | None, changed_by: int, changed_at: datetime
+    ) -> str | None:
+        """Set a limit (None: back to the default) and log the change; returns the old value."""
+
+    async def limit_changes(self, guild_id: int, limit: int = 20) -> list[LimitChange]:
+        """The server's latest limit changes, newest first."""
+
+    async def usage_totals(self, guild_id: int | None, since: datetime, until: datetime) -> UsageTotals:
+        """Ledger totals for requests made in [since, until), in one server or (None) everywhere."""
+
+    async def usage_by_day(self, guild_id: int | None, since: datetime) -> list[DailyUsage]:
+        """Images delivered per UTC day and model since `since`, in one server or (None) everywhere."""
+
+    async def top_users(self, guild_id: int, since: datetime, limit: int = 10) -> list[UserUsage]:
+        """The server's members with the most images delivered since `since`."""
+
+    async def user_usage(self, guild_id: int, user_id: int, since: datetime, until: datetime) -> UsageTotals:
+        """Ledger totals of one member in one server for requests made in [since, until)."""
+
+    async def user_reserved(self, guild_id: int | None, user_id: int) -> int:
+        """Images the member has reserved for running jobs in the server (None: in direct messages)."""
+
+    async def history(self, user_id: int, guild_id: int | None, limit: int = 10) -> list[HistoryEntry]:
+        """The member's latest jobs in the server (None: anywhere), newest first, with their ledger rows."""
+
+    async def set_block(
+        self, kind: str, target_id: int, reason: str | None, blocked_by: int, created_at: datetime
+    ) -> bool:
+        """Block a user or a server; False when it already was."""
+
+    async def remove_block(self, kind: str, target_id: int) -> bool:
+        """Lift a block; False when there was none."""
+
+    async def blocked(self, user_id: int, guild_id: int | None) -> Block | None:
+        """The block that refuses this user here: the user's own first, else the server's."""
+
+    async def blocks(self) -> list[Block]:
+        """Every block, oldest first."""
 
     async def close(self) -> None:
         """Release the connections."""
@@ -42,11 +118,21 @@ async def open_storage(url: str) -> Storage:
 
 
 __all__ = [
+    "Block",
+    "Caps",
+    "DailyUsage",
+    "HistoryEntry",
     "JobRecord",
     "JobStatus",
+    "LimitChange",
     "PictureSource",
+    "Reservation",
     "Storage",
     "StorageError",
+    "UsageRecord",
+    "UsageTotals",
+    "UserUsage",
     "new_job_id",
     "open_storage",
+    "periods",
 ]

@@ -2,15 +2,40 @@
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Self
 from urllib.parse import urlsplit
 
 import asyncpg
 
+from bot.core.storage import postgres_sql as sql
+from bot.core.storage.clock import periods
 from bot.core.storage.errors import StorageError
 from bot.core.storage.migrations import Migration, load_migrations, pending_migrations
-from bot.core.storage.records import JobRecord, JobStatus, as_utc, job_from_row, job_values
+from bot.core.storage.quota import booked_from_row, check_quota
+from bot.core.storage.records import (
+    Block,
+    Caps,
+    DailyUsage,
+    HistoryEntry,
+    JobRecord,
+    JobStatus,
+    LimitChange,
+    Reservation,
+    UsageRecord,
+    UsageTotals,
+    UserUsage,
+    as_utc,
+    block_from_row,
+    check_block_kind,
+    history_from_row,
+    job_from_row,
+    job_values,
+    limit_change_from_row,
+    usage_values,
+)
 
 log = logging.getLogger(__name__)
 
@@ -20,29 +45,15 @@ COMMAND_TIMEOUT = 30.0  # seconds for one query
 CLOSE_TIMEOUT = 10.0  # seconds to wait for busy connections before cutting them
 MIGRATION_TIMEOUT = 300.0  # seconds for one migration, including the wait for another process's
 _MIGRATION_LOCK = 0x696D616765626F74  # "imagebot" in ASCII; any key works if every process uses the same
+# Lock spaces of the two-key advisory locks, which never collide with the one-key migration lock.
+_SERVER_QUOTAS = 0x696D6753  # "imgS"
+_USER_QUOTAS = 0x696D6755  # "imgU"
 
 _SCHEMA_VERSION = """
 CREATE TABLE IF NOT EXISTS schema_version (
     version    INTEGER PRIMARY KEY,
     applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
 )
-"""
-
-_SAVE_JOB = """
-INSERT INTO jobs (id, kind, user_id, guild_id, channel_id, prompt, model, n, size, quality, style,
-                  pictures, status, created_at, finished_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-ON CONFLICT (id) DO UPDATE SET
-    kind = EXCLUDED.kind, user_id = EXCLUDED.user_id, guild_id = EXCLUDED.guild_id,
-    channel_id = EXCLUDED.channel_id, prompt = EXCLUDED.prompt, model = EXCLUDED.model, n = EXCLUDED.n,
-    size = EXCLUDED.size, quality = EXCLUDED.quality, style = EXCLUDED.style, pictures = EXCLUDED.pictures,
-    status = EXCLUDED.status, created_at = EXCLUDED.created_at, finished_at = EXCLUDED.finished_at
-"""
-
-_LOAD_JOB = """
-SELECT id, kind, user_id, guild_id, channel_id, prompt, model, n, size, quality, style,
-       pictures, status, created_at, finished_at
-FROM jobs WHERE id = $1
 """
 
 
@@ -76,18 +87,119 @@ class PostgresStorage:
 
     async def save_job(self, job: JobRecord) -> None:
         """Insert the job; saving an existing id replaces it."""
-        await self._pool.execute(_SAVE_JOB, *job_values(job, as_utc))
+        await self._pool.execute(sql.SAVE_JOB, *job_values(job, as_utc))
 
     async def load_job(self, job_id: str) -> JobRecord | None:
         """The job with this id, or None."""
-        row = await self._pool.fetchrow(_LOAD_JOB, job_id)
+        row = await self._pool.fetchrow(sql.LOAD_JOB, job_id)
         return None if row is None else job_from_row(row, as_utc)
 
-    async def finish_job(self, job_id: str, status: JobStatus, finished_at: datetime) -> None:
-        """Record how and when the job ended; an unknown id changes nothing."""
-        await self._pool.execute(
-            "UPDATE jobs SET status = $1, finished_at = $2 WHERE id = $3", str(status), as_utc(finished_at), job_id
-        )
+    async def finish_job(
+        self, job_id: str, status: JobStatus, finished_at: datetime, message_id: int | None = None
+    ) -> None:
+        """Record how and when the job ended (and where its results are); an unknown id changes nothing."""
+        await self._pool.execute(sql.FINISH_JOB, str(status), as_utc(finished_at), message_id, job_id)
+
+    async def reserve(self, reservation: Reservation, caps: Caps) -> None:
+        """Book the reservation if `caps` allow it, else raise QuotaExceeded and book nothing."""
+        r = reservation
+        day, next_day, month, next_month = periods(r.created_at)
+        async with self._transaction() as db:
+            # Requests of one server queue here, in every process, from the count to the insert.
+            await db.execute(sql.LOCK, *quota_lock(r.guild_id, r.user_id))
+            if await db.fetchval(sql.HAS_RESERVATION, r.job_id):
+                raise ValueError(f"job {r.job_id} already holds a reservation")
+            row = await db.fetchrow(sql.BOOKED, r.guild_id, r.user_id, day, next_day, month, next_month)
+            check_quota(r, caps, booked_from_row(row, as_utc))
+            await db.execute(sql.RESERVE, r.job_id, r.guild_id, r.user_id, r.images, r.cost, as_utc(r.created_at))
+
+    async def settle(self, usage: UsageRecord) -> None:
+        """Replace the job's reservation with its ledger row; a job already settled keeps its first row."""
+        async with self._transaction() as db:
+            await db.execute(sql.UNRESERVE, usage.job_id)
+            await db.execute(sql.SETTLE, *usage_values(usage, as_utc))
+
+    async def recover_interrupted(self, now: datetime) -> list[JobRecord]:
+        """Fail every running job and settle every reservation as interrupted; the jobs as they were."""
+        async with self._transaction() as db:
+            rows = await db.fetch(sql.RUNNING_JOBS)
+            await db.execute(sql.FAIL_JOBS, as_utc(now), [row["id"] for row in rows])
+            await db.execute(sql.INTERRUPT_RESERVATIONS, as_utc(now))
+        return [job_from_row(row, as_utc) for row in rows]
+
+    async def load_limits(self, guild_id: int) -> dict[str, str]:
+        """The server's limit overrides: name to value text."""
+        return {row["name"]: row["value"] for row in await self._pool.fetch(sql.LOAD_LIMITS, guild_id)}
+
+    async def set_limit(
+        self, guild_id: int, name: str, value: str | None, changed_by: int, changed_at: datetime
+    ) -> str | None:
+        """Set a limit (None: back to the default) and log the change; returns the old value."""
+        async with self._transaction() as db:
+            await db.execute(sql.LOCK, *quota_lock(guild_id, changed_by))  # so the log's old values chain up
+            old = await db.fetchval(sql.LIMIT_VALUE, guild_id, name)
+            if old != value:
+                if value is None:
+                    await db.execute(sql.RESET_LIMIT, guild_id, name)
+                else:
+                    await db.execute(sql.SET_LIMIT, guild_id, name, value, changed_by, as_utc(changed_at))
+                await db.execute(sql.LOG_LIMIT_CHANGE, guild_id, name, old, value, changed_by, as_utc(changed_at))
+        return old
+
+    async def limit_changes(self, guild_id: int, limit: int = 20) -> list[LimitChange]:
+        """The server's latest limit changes, newest first."""
+        return [
+            limit_change_from_row(row, as_utc) for row in await self._pool.fetch(sql.LIMIT_CHANGES, guild_id, limit)
+        ]
+
+    async def usage_totals(self, guild_id: int | None, since: datetime, until: datetime) -> UsageTotals:
+        """Ledger totals for requests made in [since, until), in one server or (None) everywhere."""
+        row = await self._pool.fetchrow(sql.USAGE_TOTALS, guild_id, as_utc(since), as_utc(until))
+        return UsageTotals(jobs=row["jobs"], images=row["images"], cost=row["cost"])
+
+    async def usage_by_day(self, guild_id: int | None, since: datetime) -> list[DailyUsage]:
+        """Images delivered per UTC day and model since `since`, in one server or (None) everywhere."""
+        rows = await self._pool.fetch(sql.USAGE_BY_DAY, guild_id, as_utc(since))
+        return [DailyUsage(day=row["day"], model=row["model"], images=row["images"]) for row in rows]
+
+    async def top_users(self, guild_id: int, since: datetime, limit: int = 10) -> list[UserUsage]:
+        """The server's members with the most images delivered since `since`."""
+        rows = await self._pool.fetch(sql.TOP_USERS, guild_id, as_utc(since), limit)
+        return [UserUsage(user_id=row["user_id"], images=row["images"], cost=row["cost"]) for row in rows]
+
+    async def user_usage(self, guild_id: int, user_id: int, since: datetime, until: datetime) -> UsageTotals:
+        """Ledger totals of one member in one server for requests made in [since, until)."""
+        row = await self._pool.fetchrow(sql.USER_USAGE, user_id, guild_id, as_utc(since), as_utc(until))
+        return UsageTotals(jobs=row["jobs"], images=row["images"], cost=row["cost"])
+
+    async def user_reserved(self, guild_id: int | None, user_id: int) -> int:
+        """Images the member has reserved for running jobs in the server (None: in direct messages)."""
+        return await self._pool.fetchval(sql.USER_RESERVED, guild_id, user_id)
+
+    async def history(self, user_id: int, guild_id: int | None, limit: int = 10) -> list[HistoryEntry]:
+        """The member's latest jobs in the server (None: anywhere), newest first, with their ledger rows."""
+        rows = await self._pool.fetch(sql.HISTORY, user_id, guild_id, limit)
+        return [history_from_row(row, as_utc) for row in rows]
+
+    async def set_block(
+        self, kind: str, target_id: int, reason: str | None, blocked_by: int, created_at: datetime
+    ) -> bool:
+        """Block a user or a server; False when it already was."""
+        values = (check_block_kind(kind), target_id, reason, blocked_by, as_utc(created_at))
+        return bool(await self._pool.fetchval(sql.SET_BLOCK, *values))
+
+    async def remove_block(self, kind: str, target_id: int) -> bool:
+        """Lift a block; False when there was none."""
+        return bool(await self._pool.fetchval(sql.REMOVE_BLOCK, check_block_kind(kind), target_id))
+
+    async def blocked(self, user_id: int, guild_id: int | None) -> Block | None:
+        """The block that refuses this user here: the user's own first, else the server's."""
+        row = await self._pool.fetchrow(sql.BLOCKED, user_id, guild_id)
+        return None if row is None else block_from_row(row, as_utc)
+
+    async def blocks(self) -> list[Block]:
+        """Every block, oldest first."""
+        return [block_from_row(row, as_utc) for row in await self._pool.fetch(sql.BLOCKS)]
 
     async def close(self) -> None:
         """Close the pool, cutting connections that are still busy after CLOSE_TIMEOUT."""
@@ -95,6 +207,11 @@ class PostgresStorage:
             await asyncio.wait_for(self._pool.close(), CLOSE_TIMEOUT)
         except TimeoutError:
             self._pool.terminate()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[asyncpg.Connection]:
+        async with self._pool.acquire() as connection, connection.transaction():
+            yield connection
 
     async def _migrate(self) -> None:
         known = load_migrations("postgres")
@@ -116,6 +233,14 @@ async def _apply_next_migration(connection: asyncpg.Connection, known: tuple[Mig
         await connection.execute(migration.sql, timeout=MIGRATION_TIMEOUT)
         await connection.execute("INSERT INTO schema_version (version) VALUES ($1)", migration.version)
         return migration
+
+
+def quota_lock(guild_id: int | None, user_id: int) -> tuple[int, int]:
+    """The advisory lock keys that serialise one server's quota checks (a user's, outside servers)."""
+    space, target = (_SERVER_QUOTAS, guild_id) if guild_id is not None else (_USER_QUOTAS, user_id)
+    # Ids are folded into PostgreSQL's 32-bit key: two servers sharing a key merely queue together.
+    folded = (target ^ (target >> 32)) & 0xFFFF_FFFF
+    return space, (folded - (1 << 32) if folded >= 1 << 31 else folded)  # int4 is signed
 
 
 def _where(url: str) -> str:

@@ -5,11 +5,13 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
 _JOB_ID = re.compile(r"[0-9a-f]{16}")
+OUTCOMES = ("delivered", "failed", "interrupted")
+BLOCK_KINDS = ("user", "guild")
 
 
 class JobStatus(StrEnum):
@@ -45,6 +47,7 @@ class JobRecord:
     status: JobStatus = JobStatus.RUNNING
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     finished_at: datetime | None = None
+    message_id: int | None = None  # the message the results were posted in
 
     def __post_init__(self) -> None:
         if not _JOB_ID.fullmatch(self.id):
@@ -52,6 +55,111 @@ class JobRecord:
         as_utc(self.created_at)
         if self.finished_at is not None:
             as_utc(self.finished_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Caps:
+    """The quota limits that apply to one request; None is unlimited.
+
+    The server limits count only inside a server: a request outside one (guild_id None) has no server to count.
+    """
+
+    user_daily_images: int | None = None
+    server_daily_images: int | None = None
+    server_monthly_budget: int | None = None  # micro-dollars
+    cooldown_seconds: int = 0
+    user_concurrent_jobs: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """Images (and their estimated cost) booked for a job while it runs."""
+
+    job_id: str
+    guild_id: int | None
+    user_id: int
+    images: int
+    cost: int  # micro-dollars
+    created_at: datetime
+
+    def __post_init__(self) -> None:
+        as_utc(self.created_at)
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRecord:
+    """One settled job in the ledger: `images` delivered, `cost` in micro-dollars, `outcome` one of OUTCOMES."""
+
+    job_id: str
+    guild_id: int | None
+    user_id: int
+    model: str
+    quality: str
+    n: int
+    images: int
+    cost: int
+    outcome: str
+    created_at: datetime  # when the request was made, which is the day and month it counts in
+    finished_at: datetime
+
+    def __post_init__(self) -> None:
+        if self.outcome not in OUTCOMES:
+            raise ValueError(f"outcome {self.outcome!r} is not one of {', '.join(OUTCOMES)}")
+        as_utc(self.created_at)
+        as_utc(self.finished_at)
+
+
+@dataclass(frozen=True, slots=True)
+class LimitChange:
+    """One change of a server's limit; a None value is the default."""
+
+    guild_id: int
+    name: str
+    old_value: str | None
+    new_value: str | None
+    changed_by: int
+    changed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class UsageTotals:
+    jobs: int  # jobs that delivered
+    images: int
+    cost: int  # micro-dollars
+
+
+@dataclass(frozen=True, slots=True)
+class DailyUsage:
+    day: date  # the UTC calendar day
+    model: str
+    images: int
+
+
+@dataclass(frozen=True, slots=True)
+class UserUsage:
+    user_id: int
+    images: int
+    cost: int  # micro-dollars
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """A job with what its ledger row says; `images` and `outcome` are None until it is settled."""
+
+    job: JobRecord
+    images: int | None
+    outcome: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A user or a server (`kind` one of BLOCK_KINDS) the bot refuses to serve."""
+
+    kind: str
+    target_id: int
+    reason: str | None
+    blocked_by: int
+    created_at: datetime
 
 
 def new_job_id() -> str:
@@ -100,6 +208,7 @@ def job_values(job: JobRecord, write_time: Callable[[datetime], Any]) -> tuple[A
         str(job.status),
         write_time(job.created_at),
         None if job.finished_at is None else write_time(job.finished_at),
+        job.message_id,
     )
 
 
@@ -122,4 +231,57 @@ def job_from_row(row: Row, read_time: Callable[[Any], datetime]) -> JobRecord:
         status=JobStatus(row["status"]),
         created_at=read_time(row["created_at"]),
         finished_at=None if finished_at is None else read_time(finished_at),
+        message_id=row["message_id"],
+    )
+
+
+def usage_values(usage: UsageRecord, write_time: Callable[[datetime], Any]) -> tuple[Any, ...]:
+    """A ledger row's column values in table order; `write_time` as in `job_values`."""
+    return (
+        usage.job_id,
+        usage.guild_id,
+        usage.user_id,
+        usage.model,
+        usage.quality,
+        usage.n,
+        usage.images,
+        usage.cost,
+        usage.outcome,
+        write_time(usage.created_at),
+        write_time(usage.finished_at),
+    )
+
+
+def check_block_kind(kind: str) -> str:
+    """The kind, if it is one of BLOCK_KINDS."""
+    if kind not in BLOCK_KINDS:
+        raise ValueError(f"block kind {kind!r} is not one of {', '.join(BLOCK_KINDS)}")
+    return kind
+
+
+def history_from_row(row: Row, read_time: Callable[[Any], datetime]) -> HistoryEntry:
+    """A job row joined with its ledger row's `images` and `outcome` (None when unsettled)."""
+    return HistoryEntry(job=job_from_row(row, read_time), images=row["images"], outcome=row["outcome"])
+
+
+def limit_change_from_row(row: Row, read_time: Callable[[Any], datetime]) -> LimitChange:
+    """A limit change from its row."""
+    return LimitChange(
+        guild_id=row["guild_id"],
+        name=row["name"],
+        old_value=row["old_value"],
+        new_value=row["new_value"],
+        changed_by=row["changed_by"],
+        changed_at=read_time(row["changed_at"]),
+    )
+
+
+def block_from_row(row: Row, read_time: Callable[[Any], datetime]) -> Block:
+    """A block from its row."""
+    return Block(
+        kind=row["kind"],
+        target_id=row["target_id"],
+        reason=row["reason"],
+        blocked_by=row["blocked_by"],
+        created_at=read_time(row["created_at"]),
     )

@@ -3,19 +3,44 @@
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from os import PathLike
 from pathlib import Path
 from typing import Self
 
 import aiosqlite
 
+from bot.core.storage import sqlite_sql as sql
+from bot.core.storage.clock import periods
 from bot.core.storage.migrations import Migration, load_migrations, pending_migrations
-from bot.core.storage.records import JobRecord, JobStatus, as_utc, job_from_row, job_values
+from bot.core.storage.quota import booked_from_row, check_quota
+from bot.core.storage.records import (
+    Block,
+    Caps,
+    DailyUsage,
+    HistoryEntry,
+    JobRecord,
+    JobStatus,
+    LimitChange,
+    Reservation,
+    UsageRecord,
+    UsageTotals,
+    UserUsage,
+    as_utc,
+    block_from_row,
+    check_block_kind,
+    history_from_row,
+    job_from_row,
+    job_values,
+    limit_change_from_row,
+    usage_values,
+)
 
 log = logging.getLogger(__name__)
+
+Params = Sequence[object] | Mapping[str, object]
 
 BUSY_TIMEOUT = 5.0  # seconds a writer waits for another connection's lock before failing
 
@@ -26,29 +51,15 @@ CREATE TABLE IF NOT EXISTS schema_version (
 )
 """
 
-_SAVE_JOB = """
-INSERT INTO jobs (id, kind, user_id, guild_id, channel_id, prompt, model, n, size, quality, style,
-                  pictures, status, created_at, finished_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (id) DO UPDATE SET
-    kind = excluded.kind, user_id = excluded.user_id, guild_id = excluded.guild_id,
-    channel_id = excluded.channel_id, prompt = excluded.prompt, model = excluded.model, n = excluded.n,
-    size = excluded.size, quality = excluded.quality, style = excluded.style, pictures = excluded.pictures,
-    status = excluded.status, created_at = excluded.created_at, finished_at = excluded.finished_at
-"""
-
-_LOAD_JOB = """
-SELECT id, kind, user_id, guild_id, channel_id, prompt, model, n, size, quality, style,
-       pictures, status, created_at, finished_at
-FROM jobs WHERE id = ?
-"""
-
 
 class SQLiteStorage:
     """Storage in one SQLite file."""
 
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._db = connection
+        # Every caller shares the one connection: unserialised, a statement of one caller would run inside
+        # another's transaction and be rolled back with it.
+        self._lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: str | PathLike[str]) -> Self:
@@ -72,23 +83,140 @@ class SQLiteStorage:
 
     async def save_job(self, job: JobRecord) -> None:
         """Insert the job; saving an existing id replaces it."""
-        await self._db.execute(_SAVE_JOB, job_values(job, _text))
+        await self._execute(sql.SAVE_JOB, job_values(job, _text))
 
     async def load_job(self, job_id: str) -> JobRecord | None:
         """The job with this id, or None."""
-        async with self._db.execute(_LOAD_JOB, (job_id,)) as cursor:
-            row = await cursor.fetchone()
-        return None if row is None else job_from_row(row, datetime.fromisoformat)
+        rows = await self._fetch(sql.LOAD_JOB, (job_id,))
+        return job_from_row(rows[0], datetime.fromisoformat) if rows else None
 
-    async def finish_job(self, job_id: str, status: JobStatus, finished_at: datetime) -> None:
-        """Record how and when the job ended; an unknown id changes nothing."""
-        await self._db.execute(
-            "UPDATE jobs SET status = ?, finished_at = ? WHERE id = ?", (str(status), _text(finished_at), job_id)
-        )
+    async def finish_job(
+        self, job_id: str, status: JobStatus, finished_at: datetime, message_id: int | None = None
+    ) -> None:
+        """Record how and when the job ended (and where its results are); an unknown id changes nothing."""
+        await self._execute(sql.FINISH_JOB, (str(status), _text(finished_at), message_id, job_id))
+
+    async def reserve(self, reservation: Reservation, caps: Caps) -> None:
+        """Book the reservation if `caps` allow it, else raise QuotaExceeded and book nothing."""
+        r = reservation
+        windows = zip(("day", "next_day", "month", "next_month"), map(_text, periods(r.created_at)), strict=True)
+        counted = {"guild": r.guild_id, "user": r.user_id, **dict(windows)}
+        # BEGIN IMMEDIATE holds the file's write lock from the count to the insert: other processes wait.
+        async with self._transaction() as db:
+            if await _one(db, sql.HAS_RESERVATION, (r.job_id,)) is not None:
+                raise ValueError(f"job {r.job_id} already holds a reservation")
+            check_quota(r, caps, booked_from_row(await _one(db, sql.BOOKED, counted), datetime.fromisoformat))
+            await db.execute(sql.RESERVE, (r.job_id, r.guild_id, r.user_id, r.images, r.cost, _text(r.created_at)))
+
+    async def settle(self, usage: UsageRecord) -> None:
+        """Replace the job's reservation with its ledger row; a job already settled keeps its first row."""
+        async with self._transaction() as db:
+            await db.execute(sql.UNRESERVE, (usage.job_id,))
+            await db.execute(sql.SETTLE, usage_values(usage, _text))
+
+    async def recover_interrupted(self, now: datetime) -> list[JobRecord]:
+        """Fail every running job and settle every reservation as interrupted; the jobs as they were."""
+        async with self._transaction() as db:
+            rows = await db.execute_fetchall(sql.RUNNING_JOBS)
+            await db.execute(sql.FAIL_RUNNING_JOBS, (_text(now),))
+            await db.execute(sql.INTERRUPT_RESERVATIONS, (_text(now),))
+            await db.execute(sql.CLEAR_RESERVATIONS)
+        return [job_from_row(row, datetime.fromisoformat) for row in rows]
+
+    async def load_limits(self, guild_id: int) -> dict[str, str]:
+        """The server's limit overrides: name to value text."""
+        return {row["name"]: row["value"] for row in await self._fetch(sql.LOAD_LIMITS, (guild_id,))}
+
+    async def set_limit(
+        self, guild_id: int, name: str, value: str | None, changed_by: int, changed_at: datetime
+    ) -> str | None:
+        """Set a limit (None: back to the default) and log the change; returns the old value."""
+        async with self._transaction() as db:
+            row = await _one(db, sql.LIMIT_VALUE, (guild_id, name))
+            old = None if row is None else row["value"]
+            if old != value:
+                if value is None:
+                    await db.execute(sql.RESET_LIMIT, (guild_id, name))
+                else:
+                    await db.execute(sql.SET_LIMIT, (guild_id, name, value, changed_by, _text(changed_at)))
+                await db.execute(sql.LOG_LIMIT_CHANGE, (guild_id, name, old, value, changed_by, _text(changed_at)))
+        return old
+
+    async def limit_changes(self, guild_id: int, limit: int = 20) -> list[LimitChange]:
+        """The server's latest limit changes, newest first."""
+        return [
+            limit_change_from_row(row, datetime.fromisoformat)
+            for row in await self._fetch(sql.LIMIT_CHANGES, (guild_id, limit))
+        ]
+
+    async def usage_totals(self, guild_id: int | None, since: datetime, until: datetime) -> UsageTotals:
+        """Ledger totals for requests made in [since, until), in one server or (None) everywhere."""
+        rows = await self._fetch(sql.USAGE_TOTALS, {"guild": guild_id, "since": _text(since), "until": _text(until)})
+        return UsageTotals(jobs=rows[0]["jobs"], images=rows[0]["images"], cost=rows[0]["cost"])
+
+    async def usage_by_day(self, guild_id: int | None, since: datetime) -> list[DailyUsage]:
+        """Images delivered per UTC day and model since `since`, in one server or (None) everywhere."""
+        rows = await self._fetch(sql.USAGE_BY_DAY, {"guild": guild_id, "since": _text(since)})
+        return [
+            DailyUsage(day=date.fromisoformat(row["day"]), model=row["model"], images=row["images"]) for row in rows
+        ]
+
+    async def top_users(self, guild_id: int, since: datetime, limit: int = 10) -> list[UserUsage]:
+        """The server's members with the most images delivered since `since`."""
+        rows = await self._fetch(sql.TOP_USERS, (guild_id, _text(since), limit))
+        return [UserUsage(user_id=row["user_id"], images=row["images"], cost=row["cost"]) for row in rows]
+
+    async def user_usage(self, guild_id: int, user_id: int, since: datetime, until: datetime) -> UsageTotals:
+        """Ledger totals of one member in one server for requests made in [since, until)."""
+        rows = await self._fetch(sql.USER_USAGE, (user_id, guild_id, _text(since), _text(until)))
+        return UsageTotals(jobs=rows[0]["jobs"], images=rows[0]["images"], cost=rows[0]["cost"])
+
+    async def user_reserved(self, guild_id: int | None, user_id: int) -> int:
+        """Images the member has reserved for running jobs in the server (None: in direct messages)."""
+        return (await self._fetch(sql.USER_RESERVED, (guild_id, user_id)))[0][0]
+
+    async def history(self, user_id: int, guild_id: int | None, limit: int = 10) -> list[HistoryEntry]:
+        """The member's latest jobs in the server (None: anywhere), newest first, with their ledger rows."""
+        rows = await self._fetch(sql.HISTORY, {"user": user_id, "guild": guild_id, "limit": limit})
+        return [history_from_row(row, datetime.fromisoformat) for row in rows]
+
+    async def set_block(
+        self, kind: str, target_id: int, reason: str | None, blocked_by: int, created_at: datetime
+    ) -> bool:
+        """Block a user or a server; False when it already was."""
+        values = (check_block_kind(kind), target_id, reason, blocked_by, _text(created_at))
+        return await self._execute(sql.SET_BLOCK, values) == 1
+
+    async def remove_block(self, kind: str, target_id: int) -> bool:
+        """Lift a block; False when there was none."""
+        return await self._execute(sql.REMOVE_BLOCK, (check_block_kind(kind), target_id)) == 1
+
+    async def blocked(self, user_id: int, guild_id: int | None) -> Block | None:
+        """The block that refuses this user here: the user's own first, else the server's."""
+        rows = await self._fetch(sql.BLOCKED, (user_id, guild_id))
+        return block_from_row(rows[0], datetime.fromisoformat) if rows else None
+
+    async def blocks(self) -> list[Block]:
+        """Every block, oldest first."""
+        return [block_from_row(row, datetime.fromisoformat) for row in await self._fetch(sql.BLOCKS)]
 
     async def close(self) -> None:
         """Close the connection."""
         await self._db.close()
+
+    async def _fetch(self, statement: str, params: Params = ()) -> list[sqlite3.Row]:
+        async with self._lock:
+            return list(await self._db.execute_fetchall(statement, params))
+
+    async def _execute(self, statement: str, params: Params = ()) -> int:
+        """Run one statement on its own; returns how many rows it changed."""
+        async with self._lock, self._db.execute(statement, params) as cursor:
+            return cursor.rowcount
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._lock, _transaction(self._db):
+            yield self._db
 
 
 async def _use_wal(db: aiosqlite.Connection) -> None:
@@ -134,6 +262,11 @@ async def _transaction(db: aiosqlite.Connection) -> AsyncIterator[None]:
         await db.execute("ROLLBACK")
         raise
     await db.execute("COMMIT")
+
+
+async def _one(db: aiosqlite.Connection, statement: str, params: Params) -> sqlite3.Row | None:
+    async with db.execute(statement, params) as cursor:
+        return await cursor.fetchone()
 
 
 def _statements(script: str) -> Iterator[str]:

@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from . import permissions as perms
 from .errors import ErrorPath, FormErrors
 from .snowflakes import SnowflakeGenerator
 
@@ -296,6 +297,7 @@ class CommandRegistry:
         self._ids = ids
         self._scopes: dict[int | None, list[dict[str, Any]]] = {}
         self._registered = asyncio.Event()
+        self._opened: set[tuple[int, str]] = set()  # (guild, command name) a server opened to every member
 
     @property
     def registered(self) -> asyncio.Event:
@@ -356,6 +358,18 @@ class CommandRegistry:
                 del commands[index]
                 return True
         return False
+
+    def open_to_everyone(self, guild_id: int, name: str) -> None:
+        """What a server admin does in Server Settings → Integrations: every member may use the command."""
+        self._opened.add((guild_id, name))
+
+    def usable_by(self, command: Mapping[str, Any], guild_id: int | None, permissions: int) -> bool:
+        """Whether Discord offers the command to a member with `permissions` (its default permissions, unless the
+        server opened it to everyone); outside servers every command is offered."""
+        required = command.get("default_member_permissions")
+        if guild_id is None or required is None or (guild_id, command["name"]) in self._opened:
+            return True
+        return perms.has(permissions, int(required))
 
     def find(self, name: str, *, guild_id: int | None, kind: int = CHAT_INPUT) -> dict[str, Any] | None:
         """The command a user would invoke by name in a guild: the guild's own first, then the global one.

@@ -15,7 +15,7 @@ from .gateway import (
     GatewayHub,
     GatewaySession,
 )
-from .state import ChannelRecord, GuildRecord, MemberRecord, MessageRecord
+from .state import ChannelRecord, GuildRecord, MemberRecord, MessageRecord, RoleRecord
 from .world import World
 
 _CONTENT_FIELDS = ("content", "embeds", "attachments", "components", "poll")
@@ -98,6 +98,15 @@ class EventPublisher:
             "CHANNEL_CREATE",
             payloads.channel(channel, self._world),
             guild_id=channel.guild_id,
+            intents=INTENT_GUILDS,
+        )
+
+    def role_created(self, role: RoleRecord) -> None:
+        """GUILD_ROLE_CREATE (guilds intent), so that clients can resolve members' new roles."""
+        self._hub.broadcast(
+            "GUILD_ROLE_CREATE",
+            {"guild_id": str(role.guild_id), "role": payloads.role(role)},
+            guild_id=role.guild_id,
             intents=INTENT_GUILDS,
         )
 

@@ -90,7 +90,7 @@ class InteractionFactory:
         parts = name.split()
         if not parts:
             raise ValueError("empty command name")
-        command = self._find_command(parts[0], place.guild, cmd.CHAT_INPUT)
+        command = self._find_command(parts[0], place, cmd.CHAT_INPUT)
         resolved: dict[str, dict[str, Any]] = {}
         values = {**options, **attachments}
         data: dict[str, Any] = {"id": command["id"], "name": command["name"], "type": cmd.CHAT_INPUT}
@@ -123,7 +123,7 @@ class InteractionFactory:
                 guild = message.guild_id
         place = self._place(user, guild, channel)
         kind = cmd.MESSAGE if message is not None else cmd.USER
-        command = self._find_command(name, place.guild, kind)
+        command = self._find_command(name, place, kind)
         data: dict[str, Any] = {"id": command["id"], "name": command["name"], "type": kind}
         if message is not None:
             current = self._world.message(message.id)
@@ -292,11 +292,18 @@ class InteractionFactory:
             source_message_id=source_message_id,
         )
 
-    def _find_command(self, name: str, guild: GuildRecord | None, kind: int) -> dict[str, Any]:
+    def _find_command(self, name: str, place: _Place, kind: int) -> dict[str, Any]:
+        guild = place.guild
         command = self._commands.find(name, guild_id=guild.id if guild is not None else None, kind=kind)
         if command is None:
             where = f"guild {guild.id} or globally" if guild is not None else "globally"
             raise LookupError(f"no command {name!r} of type {kind} is registered {where}")
+        granted = self._world.member_permissions(guild, place.user.id) if guild is not None else 0
+        if not self._commands.usable_by(command, guild.id if guild is not None else None, granted):
+            raise PermissionError(
+                f"Discord does not offer {name!r} to {place.user.name!r}: they lack its default permissions "
+                "(open it to everyone with open_command_to_everyone)"
+            )
         return command
 
     # -- options ---------------------------------------------------------------------------------
@@ -388,7 +395,7 @@ class InteractionFactory:
             attachment = self._attachment(raw)
             resolved.setdefault("attachments", {})[attachment["id"]] = attachment
             return attachment["id"]
-        elif kind == cmd.USER:
+        elif kind == cmd.USER_OPTION:
             return self._resolve_user(self._world.user(id_of(raw)), resolved, place)
         elif kind == cmd.CHANNEL:
             return self._resolve_channel(self._world.channel(id_of(raw)), resolved, place)

@@ -199,8 +199,10 @@ class DiscordServer:
         return channel
 
     def add_role(self, guild_id: int, name: str, permissions: int = 0, *, color: int = 0) -> RoleRecord:
-        """A guild role."""
-        return self._ctx.world.add_role(id_of(guild_id), name, permissions=permissions, color=color)
+        """A guild role; sends GUILD_ROLE_CREATE."""
+        role = self._ctx.world.add_role(id_of(guild_id), name, permissions=permissions, color=color)
+        self._ctx.events.role_created(role)
+        return role
 
     def add_user(
         self,
@@ -283,6 +285,10 @@ class DiscordServer:
         """Wait until at least one command set has been registered."""
         async with asyncio.timeout(timeout):
             await self._ctx.commands.registered.wait()
+
+    def open_command_to_everyone(self, guild_id: int, name: str) -> None:
+        """A server admin's override: every member may use the command whatever its default permissions."""
+        self._ctx.commands.open_to_everyone(id_of(guild_id), name)
 
     def commands(self, guild_id: int | None = None) -> list[dict[str, Any]]:
         """The registered commands, globally (``None``) or for a guild, as stored."""

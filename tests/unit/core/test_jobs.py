@@ -13,14 +13,18 @@ from aiohttp.test_utils import TestServer
 from PIL import Image
 
 from bot.core import errors
+from bot.core.accounting import Accountant
 from bot.core.generation import GenerationService, ImageAsk, RequestRules
 from bot.core.imageapi import ImageAPIClient, ImageAPIConfig
 from bot.core.inputs import PictureFetcher, PictureRef
 from bot.core.jobs import JobKind, JobService
+from bot.core.limits import Requester, ServerLimits
+from bot.core.policy import Policy
 from bot.core.storage import JobStatus, Storage, open_storage
 from tests.loopback.image_api import ImageAPIServer
 
 KEY = "sk-jobs"
+PRICES = {"gemini-3-pro-image-preview": 134_000, "*": 39_000}
 MODELS = ("gemini-3-pro-image-preview", "gemini-2.5-flash-image")
 RULES = RequestRules(MODELS, MODELS[0], 1000, {"gemini-2.5-flash-image": 3, "*": 14})
 
@@ -41,7 +45,7 @@ class Setup:
     storage: Storage
     session: aiohttp.ClientSession
 
-    def jobs(self, input_mode: str = "data_url") -> JobService:
+    def jobs(self, input_mode: str = "data_url", limits: ServerLimits | None = None) -> JobService:
         client = ImageAPIClient(self.session, ImageAPIConfig(self.api.base_url, KEY, timeout=5, max_retries=0))
         fetcher = PictureFetcher(
             self.session,
@@ -50,7 +54,9 @@ class Setup:
             max_pixels=10_000_000,
             timeout=5,
         )
-        return JobService(GenerationService(client, RULES, "salt"), fetcher, self.storage, input_mode)
+        policy = Policy(self.storage, limits or ServerLimits())
+        generation = GenerationService(client, RULES, "salt")
+        return JobService(generation, fetcher, self.storage, policy, Accountant(self.storage, PRICES), input_mode)
 
     def picture(self, name: str) -> PictureRef:
         return PictureRef(name, str(self.host.make_url(f"/{name}")))
@@ -74,25 +80,72 @@ async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
     await api.stop()
 
 
-async def test_a_job_is_recorded_then_run_and_finished(setup) -> None:
+def requester(user_id: int = 1, guild_id: int | None = 8, channel_id: int | None = 9) -> Requester:
+    return Requester(user_id, guild_id, channel_id)
+
+
+async def test_a_job_is_recorded_booked_run_and_settled(setup) -> None:
     jobs = setup.jobs()
-    job = jobs.create(ImageAsk("a fox", user_id=7, guild_id=8, count=2), JobKind.IMAGINE, channel_id=9)
+    job = await jobs.create(ImageAsk("a fox", user_id=7, guild_id=8, count=2), JobKind.IMAGINE, requester(7))
 
     generation = await jobs.run(job)
-    await jobs.finish(job, JobStatus.DONE)
+    assert await setup.storage.user_reserved(8, 7) == 2  # booked while it runs
+    await jobs.finish(job, JobStatus.DONE, delivered=2, generated=2, message_id=55)
 
     assert len(generation.images) == 2
     record = await jobs.load(job.id)
     assert record is not None
     assert (record.kind, record.user_id, record.guild_id, record.channel_id) == ("imagine", 7, 8, 9)
-    assert (record.prompt, record.n, record.status) == ("a fox", 2, JobStatus.DONE)
+    assert (record.prompt, record.n, record.status, record.message_id) == ("a fox", 2, JobStatus.DONE, 55)
     assert record.finished_at is not None
+    assert await setup.storage.user_reserved(8, 7) == 0
+    (entry,) = await setup.storage.history(7, 8)
+    assert (entry.images, entry.outcome) == (2, "delivered")
+
+
+async def test_a_job_over_a_quota_is_refused_and_nothing_is_generated(setup) -> None:
+    jobs = setup.jobs(limits=ServerLimits(user_daily_images=2))
+    first = await jobs.create(ImageAsk("a", user_id=3, guild_id=8, count=2), JobKind.IMAGINE, requester(3))
+    await jobs.run(first)
+    await jobs.finish(first, JobStatus.DONE, delivered=2, generated=2)
+    second = await jobs.create(ImageAsk("b", user_id=3, guild_id=8), JobKind.IMAGINE, requester(3))
+
+    with pytest.raises(errors.QuotaExceeded) as refused:
+        await jobs.run(second)
+
+    assert (refused.value.limit, refused.value.used, refused.value.allowed) == ("user_daily", 2, 2)
+    assert len(setup.api.requests) == 1
+    record = await jobs.load(second.id)
+    assert record is not None
+    assert record.status is JobStatus.FAILED
+
+
+async def test_a_failure_after_generation_refunds_the_images_but_counts_the_cost(setup) -> None:
+    jobs = setup.jobs()
+    job = await jobs.create(ImageAsk("a", user_id=4, guild_id=8, count=3), JobKind.IMAGINE, requester(4))
+    await jobs.run(job)
+
+    await jobs.finish(job, JobStatus.FAILED, generated=3)  # e.g. Discord refused the upload
+
+    (entry,) = await setup.storage.history(4, 8)
+    assert (entry.images, entry.outcome) == (0, "failed")
+    since = entry.job.created_at.replace(hour=0, minute=0, second=0, microsecond=0)
+    totals = await setup.storage.user_usage(8, 4, since, since.replace(year=since.year + 1))
+    assert (totals.images, totals.cost) == (0, 3 * 134_000)
+
+
+async def test_a_blocked_member_is_refused_before_anything_is_recorded(setup) -> None:
+    jobs = setup.jobs()
+    await jobs.policy.block("user", 6, "spam", blocked_by=1)
+
+    with pytest.raises(errors.UserBlocked):
+        await jobs.create(ImageAsk("a", user_id=6, guild_id=8), JobKind.IMAGINE, requester(6))
 
 
 async def test_an_edit_sends_its_pictures_in_order_and_records_their_links(setup) -> None:
     jobs = setup.jobs()
     pictures = (setup.picture("blue.png"), setup.picture("red.png"))
-    job = jobs.create(ImageAsk("swap", user_id=1, pictures=pictures), JobKind.EDIT, channel_id=None)
+    job = await jobs.create(ImageAsk("swap", user_id=1, pictures=pictures), JobKind.EDIT, requester(guild_id=None))
 
     await jobs.run(job)
 
@@ -114,14 +167,14 @@ async def test_the_input_mode_decides_how_pictures_are_sent(setup, mode, entry) 
     jobs = setup.jobs(mode)
     picture = setup.picture("red.png")
 
-    await jobs.run(jobs.create(ImageAsk("x", user_id=1, pictures=(picture,)), JobKind.EDIT, None))
+    await jobs.run(await jobs.create(ImageAsk("x", user_id=1, pictures=(picture,)), JobKind.EDIT, requester()))
 
     assert setup.api.last_request.json["image"] == [entry or picture.url]
 
 
 async def test_a_failed_job_is_marked_failed(setup) -> None:
     jobs = setup.jobs()
-    job = jobs.create(ImageAsk("x", user_id=1, pictures=(setup.picture("gone.png"),)), JobKind.EDIT, None)
+    job = await jobs.create(ImageAsk("x", 1, 8, pictures=(setup.picture("gone.png"),)), JobKind.EDIT, requester())
 
     with pytest.raises(errors.PictureUnavailable):
         await jobs.run(job)
@@ -130,18 +183,20 @@ async def test_a_failed_job_is_marked_failed(setup) -> None:
     assert record is not None
     assert record.status is JobStatus.FAILED
     assert setup.api.requests == []
+    assert await setup.storage.user_reserved(8, 1) == 0
+    assert [entry.outcome for entry in await setup.storage.history(1, 8)] == ["failed"]
 
 
 async def test_again_repeats_a_recorded_job_as_a_new_one(setup) -> None:
     jobs = setup.jobs()
-    first = jobs.create(
+    first = await jobs.create(
         ImageAsk("a kite", 5, 6, MODELS[1], 3, "1792x1024", "2k", "vivid", (setup.picture("red.png"),)),
         JobKind.EDIT,
-        7,
+        requester(5, 6, 7),
     )
     await jobs.run(first)
 
-    second = jobs.again(first.record, user_id=5, channel_id=7)
+    second = await jobs.again(first.record, requester(5, 6, 7))
 
     assert second.id != first.id
     assert second.request == first.request
@@ -153,6 +208,6 @@ async def test_too_many_pictures_for_the_model_are_refused_before_anything_runs(
     pictures = tuple(setup.picture("red.png") for _ in range(4))
 
     with pytest.raises(errors.TooManyPictures) as refused:
-        jobs.create(ImageAsk("x", 1, model=MODELS[1], pictures=pictures), JobKind.EDIT, None)
+        await jobs.create(ImageAsk("x", 1, model=MODELS[1], pictures=pictures), JobKind.EDIT, requester())
 
     assert (refused.value.count, refused.value.limit, refused.value.model) == (4, 3, MODELS[1])

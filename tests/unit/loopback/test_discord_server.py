@@ -200,6 +200,10 @@ def build_guild_commands(bot: LoopbackBot) -> list[app_commands.Command[Any, Any
         except discord.HTTPException as error:
             bot.outcomes.put_nowait(("late", error))
 
+    @app_commands.command(description="Name a member")
+    async def whois(interaction: discord.Interaction, member: discord.Member) -> None:
+        await interaction.response.send_message(f"{member.display_name} ({member.id}) in {member.guild.id}")
+
     @app_commands.command(description="Show buttons")
     async def buttons(interaction: discord.Interaction) -> None:
         await interaction.response.send_message("pick one", view=ChoiceView())
@@ -216,7 +220,7 @@ def build_guild_commands(bot: LoopbackBot) -> list[app_commands.Command[Any, Any
         await interaction.response.defer(thinking=True, ephemeral=True)
         await interaction.followup.send(f"editing {message.content}")
 
-    return [imagine, slow, upload, say, late, buttons, limits, edit_image]
+    return [imagine, slow, upload, say, late, whois, buttons, limits, edit_image]
 
 
 # -- harness -------------------------------------------------------------------------------------
@@ -729,3 +733,29 @@ async def test_members_intent_chunks_at_startup(make_server: ServerFactory) -> N
         joined = asyncio.ensure_future(bot.wait_for("member_join", timeout=5))
         bob = server.add_user(name="bob", guild_id=guild.id)
         assert (await joined).id == bob.id
+
+
+async def test_a_user_option_arrives_resolved_as_a_member(make_server: ServerFactory) -> None:
+    server, guild, alice = await world(make_server)
+    bob = server.add_user(name="bob", guild_id=guild.id)
+    bot = LoopbackBot(guild.id)
+    async with running(server, bot):
+        handle = await server.slash("whois", user=alice, guild=guild, options={"member": bob.id})
+
+        assert (await handle.final()).content == f"bob ({bob.id}) in {guild.id}"
+        resolved = handle.payload["data"]["resolved"]
+        assert set(resolved["users"]) == set(resolved["members"]) == {str(bob.id)}
+
+
+async def test_a_role_added_while_connected_reaches_the_client(make_server: ServerFactory) -> None:
+    server, guild, _ = await world(make_server)
+    bot = LoopbackBot(guild.id)
+    async with running(server, bot):
+        role = server.add_role(guild.id, "artists")
+        member = server.add_user(name="carol", roles=[role], guild_id=guild.id)
+        handle = await server.slash("whois", user=member, guild=guild, options={"member": member.id})
+        await handle.final()
+
+        cached = bot.get_guild(guild.id)
+        assert cached is not None
+        assert cached.get_role(role.id) is not None

@@ -1,0 +1,166 @@
+"""/admin: the bot's admins block users and servers everywhere, see usage across servers, and re-sync commands."""
+
+import logging
+from collections.abc import Collection
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, TypeAlias
+
+import discord
+from discord import app_commands
+from discord.app_commands import Range
+
+from bot.app.i18n import catalogue
+from bot.core.errors import NotPermitted
+from bot.core.policy import Policy
+from bot.core.pricing import micro_to_dollars
+from bot.core.storage import Block, Storage, UsageTotals, periods
+
+if TYPE_CHECKING:
+    from bot.app.client import ImageBot
+
+log = logging.getLogger(__name__)
+
+Interaction: TypeAlias = "discord.Interaction[ImageBot]"
+MAX_REASON = 200
+MESSAGE_LIMIT = 2000  # Discord's limit for a message's content
+SNOWFLAKE_MAX = 2**64 - 1
+
+
+def admin_group(policy: Policy, storage: Storage, owner_ids: Collection[int]) -> app_commands.Group:
+    """The /admin group: hidden from all but server administrators, and refused to anyone not a bot admin."""
+    group = app_commands.Group(
+        name="admin",
+        description="Bot admins only: blocks, usage across servers, command sync",
+        guild_only=True,
+        allowed_contexts=app_commands.AppCommandContext(guild=True),  # guild_only alone leaves a group's contexts open
+        default_permissions=discord.Permissions(administrator=True),
+    )
+
+    def require_admin(interaction: Interaction) -> None:
+        # Server administrators see the group too, and Discord lets them change who sees it: check every use.
+        if interaction.user.id not in owner_ids:
+            raise NotPermitted("admin")
+
+    async def block(interaction: Interaction, kind: str, target: str, reason: str | None) -> None:
+        require_admin(interaction)
+        if (target_id := parse_id(target)) is None:
+            await answer(interaction, catalogue.text(interaction.locale, "admin.invalid_id", value=shown(target)))
+            return
+        if kind == "user" and target_id in owner_ids:
+            await answer(interaction, catalogue.text(interaction.locale, "admin.block.admin"))
+            return
+        added = await policy.block(kind, target_id, reason, interaction.user.id)
+        log.info("admin %s blocked %s %s (new: %s)", interaction.user.id, kind, target_id, added)
+        key = f"admin.block.{kind}.{'added' if added else 'exists'}"
+        await answer(interaction, catalogue.text(interaction.locale, key, id=target_id))
+
+    async def unblock(interaction: Interaction, kind: str, target: str) -> None:
+        require_admin(interaction)
+        if (target_id := parse_id(target)) is None:
+            await answer(interaction, catalogue.text(interaction.locale, "admin.invalid_id", value=shown(target)))
+            return
+        removed = await policy.unblock(kind, target_id)
+        log.info("admin %s unblocked %s %s (was blocked: %s)", interaction.user.id, kind, target_id, removed)
+        key = f"admin.unblock.{kind}.{'removed' if removed else 'missing'}"
+        await answer(interaction, catalogue.text(interaction.locale, key, id=target_id))
+
+    @group.command(name="block-user", description="Stop a user from using the bot in every server")
+    @app_commands.describe(user_id="The user's id (they need not be in this server)", reason="Why, for the record")
+    async def block_user(
+        interaction: Interaction, user_id: Range[str, 1, 40], reason: Range[str, 1, MAX_REASON] | None = None
+    ) -> None:
+        await block(interaction, "user", user_id, reason)
+
+    @group.command(name="unblock-user", description="Let a blocked user use the bot again")
+    @app_commands.describe(user_id="The user's id")
+    async def unblock_user(interaction: Interaction, user_id: Range[str, 1, 40]) -> None:
+        await unblock(interaction, "user", user_id)
+
+    @group.command(name="block-server", description="Stop the bot from serving a server")
+    @app_commands.describe(server_id="The server's id", reason="Why, for the record")
+    async def block_server(
+        interaction: Interaction, server_id: Range[str, 1, 40], reason: Range[str, 1, MAX_REASON] | None = None
+    ) -> None:
+        await block(interaction, "guild", server_id, reason)
+
+    @group.command(name="unblock-server", description="Let the bot serve a blocked server again")
+    @app_commands.describe(server_id="The server's id")
+    async def unblock_server(interaction: Interaction, server_id: Range[str, 1, 40]) -> None:
+        await unblock(interaction, "guild", server_id)
+
+    @group.command(name="blocks", description="Every blocked user and server")
+    async def blocks(interaction: Interaction) -> None:
+        require_admin(interaction)
+        await answer(interaction, blocks_text(await storage.blocks(), interaction.locale))
+
+    @group.command(name="usage", description="Jobs, images and estimated cost across every server")
+    async def usage(interaction: Interaction) -> None:
+        require_admin(interaction)
+        now = datetime.now(UTC)
+        day_start, next_day, month_start, next_month = periods(now)
+        spans = (
+            ("today", day_start, next_day),
+            ("week", now - timedelta(days=7), next_day),  # the last 7 days
+            ("month", month_start, next_month),
+        )
+        locale = interaction.locale
+        lines = [catalogue.text(locale, "admin.usage.title")]
+        for name, since, until in spans:
+            totals = await storage.usage_totals(None, since, until)
+            lines.append(usage_line(catalogue.text(locale, f"admin.usage.{name}"), totals, locale))
+        await answer(interaction, "\n".join(lines))
+
+    @group.command(name="sync", description="Send the bot's commands to Discord again")
+    async def sync(interaction: Interaction) -> None:
+        require_admin(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)  # syncing can outlast the 3 s deadline
+        await interaction.client.sync_commands()
+        await interaction.edit_original_response(content=catalogue.text(interaction.locale, "admin.synced"))
+
+    return group
+
+
+def parse_id(text: str) -> int | None:
+    """A Discord id from its digits or a mention (`<@123>`, `<@!123>`); None when it is no id."""
+    digits = text.strip().removeprefix("<@").removeprefix("!").removesuffix(">")
+    if not digits.isascii() or not digits.isdigit() or not 0 < int(digits) <= SNOWFLAKE_MAX:
+        return None
+    return int(digits)
+
+
+def blocks_text(blocks: list[Block], locale: discord.Locale) -> str:
+    """One line per block, newest last, cut to fit a message with a count of those left out."""
+    if not blocks:
+        return catalogue.text(locale, "admin.blocks.none")
+    lines = [catalogue.text(locale, "admin.blocks.title", count=len(blocks))]
+    for index, block in enumerate(blocks):
+        reason = shown(block.reason) if block.reason else catalogue.text(locale, "admin.blocks.no_reason")
+        line = catalogue.text(
+            locale,
+            f"admin.blocks.{block.kind}",
+            id=block.target_id,
+            by=block.blocked_by,
+            when=discord.utils.format_dt(block.created_at, "R"),
+            reason=reason,
+        )
+        more = catalogue.text(locale, "admin.blocks.more", count=len(blocks) - index)
+        if len("\n".join([*lines, line])) + len(more) + 1 > MESSAGE_LIMIT:
+            lines.append(more)
+            break
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def usage_line(period: str, totals: UsageTotals, locale: discord.Locale) -> str:
+    cost = micro_to_dollars(totals.cost)
+    return catalogue.text(locale, "admin.usage.line", period=period, jobs=totals.jobs, images=totals.images, cost=cost)
+
+
+def shown(text: str) -> str:
+    """Text a user typed, safe to echo: no markdown, no mentions, no line breaks."""
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(" ".join(text.split())))
+
+
+async def answer(interaction: Interaction, content: str) -> None:
+    """Admins' answers are private and ping nobody, though they mention users."""
+    await interaction.response.send_message(content, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())

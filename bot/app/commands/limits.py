@@ -1,0 +1,155 @@
+"""/limits: moderators see and change their server's limits; every change is recorded."""
+
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+import discord
+from discord import app_commands
+from discord.app_commands import Choice, Range
+
+from bot.app.errors import in_code
+from bot.app.i18n import catalogue
+from bot.app.moderation import require_moderator
+from bot.core import limits as rules
+from bot.core.limits import LIMIT_NAMES, SCALAR_LIMITS, ServerLimits
+
+if TYPE_CHECKING:
+    from bot.app.client import ImageBot
+
+Interaction: TypeAlias = "discord.Interaction[ImageBot]"
+MAX_ROLE_QUOTA = 100_000
+HISTORY_LENGTH = 15
+
+
+def limits_group() -> app_commands.Group:
+    """The /limits group: hidden from members without Manage Server by default, checked on every use."""
+    group = app_commands.Group(
+        name="limits",
+        description="See and change this server's image limits",
+        guild_only=True,
+        allowed_contexts=app_commands.AppCommandContext(guild=True),  # guild_only alone leaves a group's open
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+
+    @group.command(name="show", description="Every limit in force here, and which ones this server has changed")
+    async def show(interaction: Interaction) -> None:
+        limits = await require_moderator(interaction)
+        changed = await interaction.client.policy.overrides(interaction.guild_id or 0)
+        await _answer(interaction, embed=limits_embed(limits, changed, interaction.locale))
+
+    @group.command(name="set", description="Change one limit")
+    @app_commands.describe(name="The limit to change", value="Its new value; 0 means unlimited")
+    @app_commands.choices(name=[Choice(name=name, value=name) for name in SCALAR_LIMITS])
+    async def set_limit(interaction: Interaction, name: str, value: Range[str, 1, 200]) -> None:
+        limits = await require_moderator(interaction)
+        parsed = rules.parse_limit(name, value, interaction.client.generation.rules.models)
+        await _change(interaction, limits, name, parsed)
+
+    @group.command(name="reset", description="Put one limit back to the bot's default")
+    @app_commands.describe(name="The limit to reset")
+    @app_commands.choices(name=[Choice(name=name, value=name) for name in LIMIT_NAMES])
+    async def reset(interaction: Interaction, name: str) -> None:
+        limits = await require_moderator(interaction)
+        await _change(interaction, limits, name, None)
+
+    @group.command(name="history", description="Recent changes of this server's limits: who, what, when")
+    async def history(interaction: Interaction) -> None:
+        await require_moderator(interaction)
+        changes = await interaction.client.policy.changes(interaction.guild_id or 0, HISTORY_LENGTH)
+        locale = interaction.locale
+        lines = [
+            catalogue.text(
+                locale,
+                "limits.change",
+                when=discord.utils.format_dt(change.changed_at, "R"),
+                who=f"<@{change.changed_by}>",
+                name=change.name,
+                old=_stored_display(change.name, change.old_value, locale),
+                new=_stored_display(change.name, change.new_value, locale),
+            )
+            for change in changes
+        ]
+        await _answer(interaction, "\n".join(lines) or catalogue.text(locale, "limits.no_changes"))
+
+    @group.command(name="channel", description="Allow the image commands in a channel, or stop allowing it")
+    @app_commands.describe(channel="The channel", allowed="Allow it (the commands then work only in allowed channels)")
+    async def channel(interaction: Interaction, channel: discord.TextChannel, allowed: bool) -> None:
+        limits = await require_moderator(interaction)
+        await _change(interaction, limits, "channels", _toggled(limits.channels, channel.id, allowed))
+
+    @group.command(name="exempt-role", description="Free a role from every quota, or undo it")
+    @app_commands.describe(role="The role", exempt="Exempt it from quotas, cooldown and budget")
+    async def exempt_role(interaction: Interaction, role: discord.Role, exempt: bool) -> None:
+        limits = await require_moderator(interaction)
+        await _change(interaction, limits, "exempt_roles", _toggled(limits.exempt_roles, role.id, exempt))
+
+    @group.command(name="role-quota", description="Give a role its own daily image quota (0 removes it)")
+    @app_commands.describe(role="The role", images="Images a day for its members (the highest of their roles)")
+    async def role_quota(interaction: Interaction, role: discord.Role, images: Range[int, 0, MAX_ROLE_QUOTA]) -> None:
+        limits = await require_moderator(interaction)
+        quotas = tuple((held, count) for held, count in limits.role_daily_images if held != role.id)
+        await _change(interaction, limits, "role_daily_images", quotas + (((role.id, images),) if images else ()))
+
+    @group.command(name="moderator-role", description="Let a role manage these limits and see usage, or undo it")
+    @app_commands.describe(role="The role", moderator="Its members may use /limits and /usage")
+    async def moderator_role(interaction: Interaction, role: discord.Role, moderator: bool) -> None:
+        limits = await require_moderator(interaction)
+        await _change(interaction, limits, "moderator_roles", _toggled(limits.moderator_roles, role.id, moderator))
+
+    @group.command(name="block-word", description="Refuse prompts holding a word or pattern (* matches letters)")
+    @app_commands.describe(pattern="A word, a phrase, or a pattern such as gore*")
+    async def block_word(interaction: Interaction, pattern: Range[str, 1, rules.MAX_WORD_PATTERN]) -> None:
+        limits = await require_moderator(interaction)
+        word = rules.check_word_pattern(pattern)
+        await _change(interaction, limits, "blocked_words", _toggled(limits.blocked_words, word, True))
+
+    @group.command(name="unblock-word", description="Allow a blocked word or pattern again")
+    @app_commands.describe(pattern="The word or pattern, as it was blocked")
+    async def unblock_word(interaction: Interaction, pattern: Range[str, 1, rules.MAX_WORD_PATTERN]) -> None:
+        limits = await require_moderator(interaction)
+        word = rules.check_word_pattern(pattern)
+        await _change(interaction, limits, "blocked_words", _toggled(limits.blocked_words, word, False))
+
+    return group
+
+
+def limits_embed(limits: ServerLimits, changed: set[str], locale: discord.Locale) -> discord.Embed:
+    """Every limit with its value, marking the ones this server set itself."""
+    embed = discord.Embed(
+        title=catalogue.text(locale, "limits.title"),
+        description=catalogue.text(locale, "limits.description"),
+        colour=discord.Colour.blurple(),
+    )
+    for name in LIMIT_NAMES:
+        value = rules.display(name, getattr(limits, name))
+        marker = catalogue.text(locale, "limits.changed" if name in changed else "limits.default")
+        embed.add_field(name=f"{catalogue.text(locale, f'limit.{name}')} (`{name}`)", value=f"{value} {marker}")
+    return embed
+
+
+async def _change(interaction: Interaction, limits: ServerLimits, name: str, value: Any | None) -> None:
+    """Store the change (None resets to the default) and say what it was and is now."""
+    old = rules.display(name, getattr(limits, name))
+    await interaction.client.policy.set_limit(interaction.guild_id or 0, name, value, interaction.user.id)
+    new = rules.display(name, getattr(await interaction.client.policy.limits(interaction.guild_id), name))
+    await _answer(interaction, catalogue.text(interaction.locale, "limits.updated", name=name, old=old, new=new))
+
+
+def _toggled(items: tuple[Any, ...], item: Any, present: bool) -> tuple[Any, ...]:
+    kept = tuple(existing for existing in items if existing != item)
+    return (*kept, item) if present else kept
+
+
+def _stored_display(name: str, stored: str | None, locale: discord.Locale) -> str:
+    if stored is None:
+        return catalogue.text(locale, "limits.default_value")
+    try:
+        return rules.display(name, rules.decode(name, stored))
+    except ValueError:
+        return f"`{in_code(stored)}`"
+
+
+async def _answer(interaction: Interaction, content: str | None = None, *, embed: discord.Embed | None = None) -> None:
+    """Moderators' answers are private, and mention nobody even when they name roles and members."""
+    await interaction.response.send_message(
+        content, embed=embed, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+    )

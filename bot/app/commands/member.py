@@ -1,0 +1,134 @@
+"""/quota and /history: a member's own allowance and recent requests in this server, shown only to them."""
+
+from datetime import UTC, datetime, timedelta
+
+import discord
+from discord import app_commands
+
+from bot.app.i18n import catalogue
+from bot.app.render import EMBED_COLOUR, shorten
+from bot.app.requester import requester_of
+from bot.core.limits import caps_for
+from bot.core.policy import Policy
+from bot.core.storage import Caps, HistoryEntry, JobStatus, Storage, periods
+
+HISTORY_LENGTH = 10
+PROMPT_PREVIEW = 60
+
+
+def quota_command(policy: Policy, storage: Storage) -> app_commands.Command:
+    """The /quota command: what the member may still ask for today, by the caps the bot enforces."""
+
+    @app_commands.command(name="quota", description="How many images you can still make here today")
+    @app_commands.guild_only()
+    async def quota(interaction: discord.Interaction) -> None:
+        requester = requester_of(interaction)
+        guild_id, user_id = interaction.guild_id or 0, requester.user_id  # guild_only: the server is known
+        caps = caps_for(await policy.limits(guild_id), requester.role_ids)
+        now = datetime.now(UTC)
+        day_start, next_day, _, _ = periods(now)
+        locale = interaction.locale
+        used = (await storage.user_usage(guild_id, user_id, day_start, next_day)).images
+        server_used = (await storage.usage_totals(guild_id, day_start, next_day)).images
+        lines = [
+            user_line(caps, used, await storage.user_reserved(guild_id, user_id), next_day, locale),
+            server_line(caps, server_used, next_day, locale),
+            await cooldown_line(storage, caps, guild_id, user_id, now, locale),
+        ]
+        await answer(interaction, catalogue.text(locale, "quota.title"), lines)
+
+    return quota
+
+
+def history_command(storage: Storage) -> app_commands.Command:
+    """The /history command: the member's latest requests in this server, with links to their results."""
+
+    @app_commands.command(name="history", description="Your recent image requests in this server")
+    @app_commands.guild_only()
+    async def history(interaction: discord.Interaction) -> None:
+        entries = await storage.history(interaction.user.id, interaction.guild_id, limit=HISTORY_LENGTH)
+        locale = interaction.locale
+        lines = [history_line(entry, locale) for entry in entries] or [catalogue.text(locale, "history.empty")]
+        await answer(interaction, catalogue.text(locale, "history.title"), lines)
+
+    return history
+
+
+def user_line(caps: Caps, used: int, reserved: int, resets_at: datetime, locale: discord.Locale) -> str:
+    """The member's images today: running requests hold theirs until they end, as the quota counts them."""
+    if caps.user_daily_images is None:
+        return catalogue.text(locale, "quota.user.unlimited", used=used)
+    return catalogue.text(
+        locale,
+        "quota.user",
+        used=used,
+        allowed=caps.user_daily_images,
+        reserved=reserved,
+        remaining=max(0, caps.user_daily_images - used - reserved),
+        resets=discord.utils.format_dt(resets_at, "R"),
+    )
+
+
+def server_line(caps: Caps, used: int, resets_at: datetime, locale: discord.Locale) -> str:
+    """What the whole server has left today (others' running requests are not counted here)."""
+    if caps.server_daily_images is None:
+        return catalogue.text(locale, "quota.server.unlimited")
+    return catalogue.text(
+        locale,
+        "quota.server",
+        remaining=max(0, caps.server_daily_images - used),
+        allowed=caps.server_daily_images,
+        resets=discord.utils.format_dt(resets_at, "R"),
+    )
+
+
+async def cooldown_line(
+    storage: Storage, caps: Caps, guild_id: int, user_id: int, now: datetime, locale: discord.Locale
+) -> str:
+    """The cooldown, and when the member may ask again; it runs from their last running or delivered request."""
+    if caps.cooldown_seconds <= 0:
+        return catalogue.text(locale, "quota.cooldown.none")
+    entries = await storage.history(user_id, guild_id, limit=HISTORY_LENGTH)
+    last = next((entry.job.created_at for entry in entries if outcome_of(entry) in ("delivered", "running")), None)
+    ready_at = None if last is None else last + timedelta(seconds=caps.cooldown_seconds)
+    if ready_at is None or ready_at <= now:
+        return catalogue.text(locale, "quota.cooldown.ready", seconds=caps.cooldown_seconds)
+    ready = discord.utils.format_dt(ready_at, "R")
+    return catalogue.text(locale, "quota.cooldown.wait", seconds=caps.cooldown_seconds, ready=ready)
+
+
+def history_line(entry: HistoryEntry, locale: discord.Locale) -> str:
+    """When, what, how it ended, and a link to the result when it was posted."""
+    job = entry.job
+    prompt = discord.utils.escape_markdown(shorten(" ".join(job.prompt.split()), PROMPT_PREVIEW))
+    outcome = outcome_of(entry)
+    if outcome == "delivered":
+        images = job.n if entry.images is None else entry.images
+        key = "history.delivered.one" if images == 1 else "history.delivered.other"
+        ended = catalogue.text(locale, key, count=images)
+    else:
+        ended = catalogue.text(locale, f"history.{outcome}")
+    params = {
+        "when": discord.utils.format_dt(job.created_at, "R"),
+        "what": catalogue.text(locale, f"history.kind.{job.kind}", prompt=prompt),
+        "outcome": ended,
+    }
+    if job.message_id is None or job.channel_id is None or job.guild_id is None:
+        return catalogue.text(locale, "history.line", **params)
+    url = f"https://discord.com/channels/{job.guild_id}/{job.channel_id}/{job.message_id}"
+    return catalogue.text(locale, "history.line.linked", url=url, **params)
+
+
+def outcome_of(entry: HistoryEntry) -> str:
+    """How a job ended, or that it runs: the ledger's word once settled, else the job's status."""
+    if entry.outcome is not None:
+        return "delivered" if entry.outcome == "delivered" else "failed"  # an interrupted job failed too
+    return {JobStatus.RUNNING: "running", JobStatus.DONE: "delivered"}.get(entry.job.status, "failed")
+
+
+async def answer(interaction: discord.Interaction, title: str, lines: list[str]) -> None:
+    """A private embed: a member's own numbers are nobody else's business."""
+    embed = discord.Embed(title=title, description="\n".join(lines), colour=EMBED_COLOUR)
+    await interaction.response.send_message(
+        embed=embed, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+    )

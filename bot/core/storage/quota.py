@@ -1,0 +1,59 @@
+"""The quota rules a reservation must pass, in the order they are checked; each backend supplies the counts.
+
+Backends count and check inside one transaction that is serialised per server, so the counts are exact.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.core.errors import QuotaExceeded
+from bot.core.storage.clock import periods
+from bot.core.storage.records import Caps, Reservation, Row
+
+
+@dataclass(frozen=True, slots=True)
+class Booked:
+    """What a member and their server already hold when a new reservation is checked."""
+
+    user_jobs: int  # the member's reservations, one per running job
+    last_start: datetime | None  # the member's latest reservation or delivered request
+    user_images: int  # the member's images delivered today plus those reserved
+    server_images: int  # the same for the whole server
+    server_cost: int  # the server's cost this month plus that reserved, in micro-dollars
+
+
+def booked_from_row(row: Row, read_time: Callable[[Any], datetime]) -> Booked:
+    """The counts from a backend's row with one column per field."""
+    last_start = row["last_start"]
+    return Booked(
+        user_jobs=row["user_jobs"],
+        last_start=None if last_start is None else read_time(last_start),
+        user_images=row["user_images"],
+        server_images=row["server_images"],
+        server_cost=row["server_cost"],
+    )
+
+
+def check_quota(reservation: Reservation, caps: Caps, booked: Booked) -> None:
+    """Raise QuotaExceeded for the first limit the reservation breaks.
+
+    The order: concurrent, cooldown, user_daily, server_daily, server_budget.
+    """
+    _, next_day, _, next_month = periods(reservation.created_at)
+    if caps.user_concurrent_jobs is not None and booked.user_jobs >= caps.user_concurrent_jobs:
+        raise QuotaExceeded("concurrent", booked.user_jobs, caps.user_concurrent_jobs, None)
+    if caps.cooldown_seconds > 0 and booked.last_start is not None:
+        ready_at = booked.last_start + timedelta(seconds=caps.cooldown_seconds)
+        if ready_at > reservation.created_at:
+            waited = max(0, int((reservation.created_at - booked.last_start).total_seconds()))
+            raise QuotaExceeded("cooldown", waited, caps.cooldown_seconds, ready_at)
+    if caps.user_daily_images is not None and booked.user_images + reservation.images > caps.user_daily_images:
+        raise QuotaExceeded("user_daily", booked.user_images, caps.user_daily_images, next_day)
+    if reservation.guild_id is None:
+        return
+    if caps.server_daily_images is not None and booked.server_images + reservation.images > caps.server_daily_images:
+        raise QuotaExceeded("server_daily", booked.server_images, caps.server_daily_images, next_day)
+    if caps.server_monthly_budget is not None and booked.server_cost + reservation.cost > caps.server_monthly_budget:
+        raise QuotaExceeded("server_budget", booked.server_cost, caps.server_monthly_budget, next_month)
