@@ -1,6 +1,8 @@
-"""Result buttons keep working after the bot process restarts with the same database."""
+"""The bot process restarted on the same database: result buttons, limits and the ledger carry on."""
 
+import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -8,7 +10,8 @@ from bot.app.i18n import catalogue
 from tests.conftest import DISCORD_TOKEN, bot_env
 from tests.e2e.bot_process import START_TIMEOUT, run_bot, stop_bot
 from tests.e2e.helpers import buttons, form_fields
-from tests.loopback.discord import DiscordServer
+from tests.loopback.discord import DiscordServer, permissions
+from tests.storage_backends import postgres_schema, reachable_postgres
 
 
 @pytest.fixture
@@ -71,3 +74,62 @@ async def test_every_button_works_after_a_restart(own_discord, image_api, tmp_pa
         stderr = await stop_bot(second)
     assert second.returncode == 0, stderr[-2000:]
     assert "Traceback" not in stderr
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[dict[str, str]]:
+    """The settings that give the bot process a fresh database of each backend."""
+    if request.param == "sqlite":
+        yield {"DATABASE_URL": f"sqlite:///{tmp_path / 'restart.db'}"}
+        return
+    async with postgres_schema(await reachable_postgres()) as url:
+        yield {"DATABASE_URL": url}
+
+
+async def test_limits_and_the_ledger_are_exact_and_survive_a_restart(own_discord, image_api, tmp_path, database):
+    guild = own_discord.add_guild(name="Ledger")
+    moderator = own_discord.add_user(
+        name="mod", permissions=permissions.DEFAULT_EVERYONE | permissions.MANAGE_GUILD, guild_id=guild.id
+    )
+    crowd = [own_discord.add_user(name=f"fan{n}", guild_id=guild.id) for n in range(100)]
+    env = bot_env(own_discord, image_api, guild) | database
+
+    first = await run_bot(env, tmp_path)
+    try:
+        await own_discord.wait_ready(START_TIMEOUT, sessions=1)
+        limit = await own_discord.slash(
+            "limits set", user=moderator, guild=guild, options={"name": "server_daily_images", "value": "10"}
+        )
+        await limit.final(timeout=10)
+        image_api.latency = 0.3  # all 100 in flight together
+        replies = await asyncio.gather(
+            *(own_discord.slash("imagine", user=fan, guild=guild, options={"prompt": "confetti"}) for fan in crowd)
+        )
+        results = [await reply.final(timeout=30) for reply in replies]
+    finally:
+        stderr = await stop_bot(first)
+    assert first.returncode == 0, stderr[-2000:]
+    assert sum(1 for result in results if result.files) == 10
+    assert len(image_api.requests) == 10
+
+    second = await run_bot(env, tmp_path)
+    try:
+        await own_discord.wait_ready(START_TIMEOUT, sessions=2)
+        shown = await (await own_discord.slash("limits show", user=moderator, guild=guild)).final(timeout=10)
+        again = await (
+            await own_discord.slash("imagine", user=crowd[0], guild=guild, options={"prompt": "more"})
+        ).final(timeout=10)
+        usage = await (await own_discord.slash("usage", user=moderator, guild=guild)).final(timeout=10)
+    finally:
+        stderr = await stop_bot(second)
+    assert second.returncode == 0, stderr[-2000:]
+    fields = {field["name"]: field["value"] for field in shown.embeds[0]["fields"]}
+    assert fields[f"{catalogue.text('en-US', 'limit.server_daily_images')} (`server_daily_images`)"] == (
+        f"10 {catalogue.text('en-US', 'limits.changed')}"
+    )
+    assert again.content.startswith("This server has used 10 of its 10 images for today.")
+    today = {field["name"]: field["value"] for field in usage.embeds[0]["fields"]}[
+        catalogue.text("en-US", "usage.today")
+    ]
+    assert today.startswith("10 images in 10 requests")
+    assert len(image_api.requests) == 10
