@@ -28,7 +28,7 @@ def dollars_to_micro(text: str) -> int:
 def micro_to_dollars(amount: int) -> str:
     """134000 → `$0.13`; amounts under a cent keep more digits so that they don't read as nothing."""
     dollars = amount / MICRO
-    return f"${dollars:,.2f}" if amount == 0 or dollars >= 0.01 else f"${dollars:.4f}"
+    return f"${dollars:,.2f}" if amount == 0 or dollars >= 0.01 else f"${dollars:.6f}".rstrip("0")
 
 
 def image_cost(prices: Mapping[str, int], model: str, quality: str | None, images: int) -> int:

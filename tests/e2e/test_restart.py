@@ -133,3 +133,47 @@ async def test_limits_and_the_ledger_are_exact_and_survive_a_restart(own_discord
     ]
     assert today.startswith("10 images in 10 requests")
     assert len(image_api.requests) == 10
+
+
+async def test_a_killed_bot_leaves_no_quota_booked_at_the_next_start(own_discord, image_api, tmp_path) -> None:
+    guild = own_discord.add_guild(name="Crash")
+    moderator = own_discord.add_user(
+        name="mod", permissions=permissions.DEFAULT_EVERYONE | permissions.MANAGE_GUILD, guild_id=guild.id
+    )
+    member = own_discord.add_user(name="unlucky", guild_id=guild.id)
+    env = bot_env(own_discord, image_api, guild)
+
+    first = await run_bot(env, tmp_path)
+    try:
+        await own_discord.wait_ready(START_TIMEOUT, sessions=1)
+        limit = await own_discord.slash(
+            "limits set", user=moderator, guild=guild, options={"name": "user_daily_images", "value": "1"}
+        )
+        await limit.final(timeout=10)
+        image_api.latency = 10.0
+        await own_discord.slash("imagine", user=member, guild=guild, options={"prompt": "cut short"})
+        for _ in range(200):  # until the image API has the request: the job is booked and running
+            if image_api.requests:
+                break
+            await asyncio.sleep(0.05)
+        assert image_api.requests
+    finally:
+        first.kill()  # no chance to settle anything
+        await first.wait()
+
+    image_api.latency = 0.0
+    second = await run_bot(env, tmp_path)
+    try:
+        await own_discord.wait_ready(START_TIMEOUT, sessions=2)
+        again = await (
+            await own_discord.slash("imagine", user=member, guild=guild, options={"prompt": "second try"})
+        ).final(timeout=15)
+        history = await (await own_discord.slash("history", user=member, guild=guild)).final(timeout=10)
+    finally:
+        stderr = await stop_bot(second)
+    assert second.returncode == 0, stderr[-2000:]
+    assert "jobs were cut off by the last stop" in stderr
+    assert len(again.files) == 1  # the killed job's booking was released: the daily quota of 1 was free
+    newest, killed = history.embeds[0]["description"].splitlines()
+    assert "/imagine second try" in newest
+    assert killed.endswith(f"/imagine cut short · {catalogue.text('en-US', 'history.failed')}")

@@ -126,3 +126,40 @@ def test_edit_settings_have_defaults_and_are_read() -> None:
 def test_bad_edit_and_storage_settings_are_named(env, named) -> None:
     with pytest.raises(SettingsError, match=named):
         load_settings(REQUIRED | env)
+
+
+def test_limit_defaults_and_prices_are_read() -> None:
+    defaults = load_settings(REQUIRED)
+    assert (defaults.limit_user_daily_images, defaults.limit_server_daily_images) == (25, 250)
+    assert (defaults.limit_cooldown_seconds, defaults.limit_max_count, defaults.limit_max_quality) == (10, 4, "2k")
+    assert defaults.limit_server_monthly_budget == 0
+    assert defaults.image_prices["gemini-3-pro-image-preview@4k"] == 240_000
+
+    settings = load_settings(
+        REQUIRED
+        | {
+            "LIMIT_USER_DAILY_IMAGES": "0",
+            "LIMIT_SERVER_MONTHLY_BUDGET": "49.99",
+            "LIMIT_MAX_QUALITY": "4k",
+            "IMAGE_PRICES": "a=0.5,*=0.1",
+        }
+    )
+    assert settings.limit_user_daily_images == 0
+    assert settings.limit_server_monthly_budget == 49_990_000
+    assert settings.limit_max_quality == "4k"
+    assert settings.image_prices == {"a": 500_000, "*": 100_000}
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"LIMIT_MAX_COUNT": "11"}, "LIMIT_MAX_COUNT"),
+        ({"LIMIT_MAX_QUALITY": "8k"}, "LIMIT_MAX_QUALITY"),
+        ({"LIMIT_SERVER_MONTHLY_BUDGET": "lots"}, "LIMIT_SERVER_MONTHLY_BUDGET"),
+        ({"LIMIT_USER_DAILY_IMAGES": "-3"}, "LIMIT_USER_DAILY_IMAGES"),
+        ({"IMAGE_PRICES": "a=cheap"}, "IMAGE_PRICES"),
+    ],
+)
+def test_bad_limit_settings_are_named(env, named) -> None:
+    with pytest.raises(SettingsError, match=named):
+        load_settings(REQUIRED | env)

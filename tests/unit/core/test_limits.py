@@ -1,0 +1,147 @@
+import pytest
+
+from bot.core import errors
+from bot.core.limits import (
+    Requester,
+    ServerLimits,
+    blocked_word,
+    caps_for,
+    check_request,
+    check_word_pattern,
+    decode,
+    display,
+    parse_limit,
+    resolve,
+    to_json,
+)
+from bot.core.storage import Caps
+
+MODELS = ("pro", "flash")
+MEMBER = Requester(user_id=1, guild_id=2, channel_id=3, role_ids=frozenset({10}))
+
+
+def check(limits: ServerLimits, requester: Requester = MEMBER, **ask: object) -> None:
+    fields = {"model": "pro", "count": 1, "quality": None, "prompt": "a cat", "edit": False} | ask
+    check_request(limits, requester, **fields)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "value"),
+    [
+        ("user_daily_images", "25", 25),
+        ("cooldown_seconds", "0", 0),
+        ("monthly_budget", "12.50", 12_500_000),
+        ("max_count", "4", 4),
+        ("max_quality", "2K", "2k"),
+        ("models", "flash, pro", ("flash", "pro")),
+        ("models", "all", ()),
+        ("edit_allowed", "no", False),
+    ],
+)
+def test_moderators_values_are_read(name, text, value) -> None:
+    assert parse_limit(name, text, MODELS) == value
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("user_daily_images", "-1"),
+        ("user_daily_images", "lots"),
+        ("max_count", "11"),
+        ("max_count", "0"),
+        ("max_quality", "8k"),
+        ("models", "dall-e"),
+        ("edit_allowed", "maybe"),
+        ("monthly_budget", "free"),
+    ],
+)
+def test_bad_values_are_refused_naming_the_limit(name, text) -> None:
+    with pytest.raises(errors.InvalidLimitValue) as refused:
+        parse_limit(name, text, MODELS)
+    assert (refused.value.name, refused.value.value) == (name, text)
+
+
+def test_overrides_apply_over_the_defaults_and_unreadable_ones_are_skipped() -> None:
+    defaults = ServerLimits(user_daily_images=25, max_quality="2k")
+    stored = {
+        "user_daily_images": to_json("user_daily_images", 5),
+        "channels": to_json("channels", (7, 8)),
+        "role_daily_images": to_json("role_daily_images", ((10, 50),)),
+        "max_quality": '"16k"',
+        "unknown": "1",
+    }
+
+    limits = resolve(defaults, stored)
+
+    assert (limits.user_daily_images, limits.channels, limits.role_daily_images) == (5, (7, 8), ((10, 50),))
+    assert limits.max_quality == "2k"
+    assert decode("channels", stored["channels"]) == (7, 8)
+
+
+def test_every_rule_refuses_with_its_own_error() -> None:
+    with pytest.raises(errors.ChannelNotAllowed):
+        check(ServerLimits(channels=(99,)))
+    with pytest.raises(errors.EditDisabled):
+        check(ServerLimits(edit_allowed=False), edit=True)
+    with pytest.raises(errors.ModelNotAllowed):
+        check(ServerLimits(models=("flash",)))
+    with pytest.raises(errors.CountAboveLimit):
+        check(ServerLimits(max_count=2), count=3)
+    with pytest.raises(errors.QualityAboveLimit):
+        check(ServerLimits(max_quality="1k"), quality="2k")
+    with pytest.raises(errors.PromptBlocked):
+        check(ServerLimits(blocked_words=("cat",)))
+    check(ServerLimits(channels=(3,), models=("pro",), max_count=1, max_quality="1k", blocked_words=("dog",)))
+
+
+def test_a_thread_counts_as_its_channel() -> None:
+    in_thread = Requester(user_id=1, guild_id=2, channel_id=50, parent_channel_id=3)
+
+    check(ServerLimits(channels=(3,)), requester=in_thread)
+
+
+@pytest.mark.parametrize(
+    ("patterns", "prompt", "found"),
+    [
+        (("dragon*",), "Two DRAGONS", "dragon*"),
+        (("dragon*",), "a snapdragon", None),
+        (("red panda",), "a Red  Panda", None),  # the phrase as written: one space
+        (("red panda",), "a red panda", "red panda"),
+        (("a.b",), "axb", None),  # no regular expression syntax but *
+        (("cat",), "concatenate", None),
+    ],
+)
+def test_blocked_words_match_whole_words_in_any_case(patterns, prompt, found) -> None:
+    assert blocked_word(patterns, prompt) == found
+
+
+@pytest.mark.parametrize("pattern", ["", "***", "x" * 101, "`tick`"])
+def test_unusable_patterns_are_refused(pattern) -> None:
+    with pytest.raises(errors.InvalidLimitValue):
+        check_word_pattern(pattern)
+
+
+def test_caps_follow_roles() -> None:
+    limits = ServerLimits(
+        user_daily_images=5,
+        server_daily_images=100,
+        cooldown_seconds=10,
+        exempt_roles=(20,),
+        role_daily_images=((10, 8), (11, 12)),
+    )
+
+    assert caps_for(limits, {20, 10}) == Caps()
+    assert caps_for(limits, {10, 11}).user_daily_images == 12
+    assert caps_for(limits, set()) == Caps(
+        user_daily_images=5, server_daily_images=100, cooldown_seconds=10, user_concurrent_jobs=None
+    )
+
+
+def test_values_read_as_moderators_expect() -> None:
+    assert display("monthly_budget", 0) == "unlimited"
+    assert display("monthly_budget", 25_000_000) == "$25.00"
+    assert display("channels", (5,)) == "<#5>"
+    assert display("role_daily_images", ((7, 3),)) == "<@&7>: 3"
+    assert display("cooldown_seconds", 0) == "none"
+    assert display("max_count", 4) == "4"
+    assert display("user_daily_images", 0) == "unlimited"

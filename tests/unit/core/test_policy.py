@@ -1,0 +1,66 @@
+"""The policy's cache: its own changes apply at once, another process's within the TTL."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.core import errors
+from bot.core.limits import Requester, ServerLimits
+from bot.core.policy import Policy
+from bot.core.storage import Storage, open_storage
+
+DEFAULTS = ServerLimits(user_daily_images=25)
+GUILD = 7
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
+    storage = await open_storage(f"sqlite:///{tmp_path / 'policy.db'}")
+    yield storage
+    await storage.close()
+
+
+async def test_own_changes_apply_at_once_and_others_within_the_ttl(storage) -> None:
+    clock = Clock()
+    mine, other = Policy(storage, DEFAULTS, ttl=30, clock=clock), Policy(storage, DEFAULTS, ttl=30, clock=clock)
+    assert (await mine.limits(GUILD)).user_daily_images == 25
+
+    await other.set_limit(GUILD, "user_daily_images", 5, changed_by=1)
+    assert (await other.limits(GUILD)).user_daily_images == 5
+    assert (await mine.limits(GUILD)).user_daily_images == 25  # cached
+    clock.now = 31
+    assert (await mine.limits(GUILD)).user_daily_images == 5
+
+    await mine.set_limit(GUILD, "user_daily_images", None, changed_by=1)
+    assert (await mine.limits(GUILD)).user_daily_images == 25
+    assert await mine.overrides(GUILD) == set()
+    assert [(change.old_value, change.new_value) for change in await mine.changes(GUILD)] == [("5", None), (None, "5")]
+
+
+async def test_blocks_refuse_users_and_servers(storage) -> None:
+    policy = Policy(storage, DEFAULTS)
+    member = Requester(user_id=3, guild_id=GUILD, channel_id=None)
+
+    assert await policy.block("user", 3, "spam", blocked_by=1)
+    assert not await policy.block("user", 3, "again", blocked_by=1)
+    with pytest.raises(errors.UserBlocked):
+        await policy.check_not_blocked(member)
+    assert await policy.unblock("user", 3)
+    await policy.check_not_blocked(member)
+
+    await policy.block("guild", GUILD, None, blocked_by=1)
+    with pytest.raises(errors.ServerBlocked):
+        await policy.check_not_blocked(member)
+
+
+async def test_outside_servers_the_defaults_apply(storage) -> None:
+    assert await Policy(storage, DEFAULTS).limits(None) == DEFAULTS
