@@ -1,13 +1,16 @@
 """Running a job for an interaction and posting its images, with result buttons, in the interaction's response."""
 
 import asyncio
+import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import discord
 
 from bot.app import render
+from bot.app.errors import PUBLIC_JOB
 from bot.app.i18n import catalogue
+from bot.app.posting import elsewhere_may_work, to_channel_or_dm, token_alive, with_retries
 from bot.app.requester import requester_of
 from bot.app.views.results import result_view
 from bot.core.fitting import FittedImage, fit_image
@@ -31,6 +34,7 @@ async def run_and_deliver(interaction: discord.Interaction, jobs: JobService, jo
 
     Errors propagate to the caller, which words them in the same response; the job's record says how it ended.
     """
+    interaction.extras[PUBLIC_JOB] = True  # a failure may be told in the channel once the token is gone
     record = job.record
     log.info(
         "job %s: %s for user %s in guild %s (model=%s n=%d quality=%s pictures=%d)",
@@ -74,17 +78,48 @@ async def fit_all(images: Sequence[ImageBytes], limit: int) -> list[FittedImage]
 
 async def _post(
     interaction: discord.Interaction, job: Job, summary: render.ResultSummary, images: Sequence[ImageBytes]
-) -> int:
-    """Post the images with their buttons; returns the id of the (first) result message."""
+) -> int | None:
+    """Post the images with their buttons; returns the id of the first result message (None if none got out)."""
     locale = interaction.locale
-    stem = job.record.kind
     view = result_view(job.id, job.record.user_id, locale)
-    first, *more = render.upload_batches(images)
-    embed = render.result_embed(summary, len(images), locale)
-    message = await interaction.edit_original_response(
-        embed=embed, attachments=render.image_files(images, first, stem), view=view
-    )
-    for batch in more:
-        note = catalogue.text(locale, "result.more", first=batch[0] + 1, last=batch[-1] + 1, total=len(images))
-        await interaction.followup.send(note, files=render.image_files(images, batch, stem), view=view)
-    return message.id
+    first_id: int | None = None
+    for number, batch in enumerate(render.upload_batches(images)):
+        files = functools.partial(render.image_files, images, batch, job.record.kind)  # an upload consumes files
+        if number == 0:
+            embed = render.result_embed(summary, len(images), locale)
+            late = catalogue.text(locale, "result.late", user=f"<@{job.record.user_id}>")
+            posted = await _post_batch(interaction, job, None, late, embed, files, view)
+        else:
+            note = catalogue.text(locale, "result.more", first=batch[0] + 1, last=batch[-1] + 1, total=len(images))
+            posted = await _post_batch(interaction, job, note, note, None, files, view)
+        if first_id is None and posted is not None:
+            first_id = posted.id
+    return first_id
+
+
+async def _post_batch(
+    interaction: discord.Interaction,
+    job: Job,
+    content: str | None,
+    late_content: str,
+    embed: discord.Embed | None,
+    files: Callable[[], list[discord.File]],
+    view: discord.ui.View,
+) -> discord.Message | None:
+    """One message of a result: in the interaction's response while its token lives (the first batch edits
+    the "thinking" message, later ones follow up), else in the channel mentioning the member, or by DM."""
+    lifetime = interaction.client.settings.interaction_token_lifetime  # type: ignore[attr-defined]
+    if token_alive(interaction, lifetime):
+        try:
+            if embed is not None:
+                return await with_retries(
+                    lambda: interaction.edit_original_response(
+                        content=content, embed=embed, attachments=files(), view=view
+                    )
+                )
+            return await with_retries(lambda: interaction.followup.send(content or "", files=files(), view=view))
+        except discord.HTTPException as error:
+            if not elsewhere_may_work(error):
+                raise
+            log.warning("job %s: the interaction response failed; posting elsewhere", job.id, exc_info=True)
+    return await to_channel_or_dm(interaction, late_content, embed=embed, files=files, view=view)

@@ -7,6 +7,7 @@ import discord
 from discord import app_commands
 
 from bot.app.i18n import catalogue
+from bot.app.posting import elsewhere_may_work, to_channel_or_dm
 from bot.core import errors
 from bot.core.pricing import micro_to_dollars
 
@@ -55,6 +56,7 @@ MESSAGES: dict[type[errors.BotError], str] = {
     errors.ConnectionFailed: "error.connection",
 }
 UNKNOWN_RETRY_SECONDS = 60
+PUBLIC_JOB = "public_job"  # Interaction.extras key: the response is a job's public one, so may move to the channel
 
 
 def user_message(error: errors.BotError, locale: discord.Locale | str) -> str:
@@ -123,14 +125,18 @@ async def report_failure(interaction: discord.Interaction, error: BaseException)
 
 
 async def reply(interaction: discord.Interaction, message: str) -> None:
-    """Say `message` in the interaction's own response, whatever state it is in."""
+    """Say `message` in the interaction's own response, whatever state it is in; for a job whose response can
+    no longer be edited (its token died while it waited), in the channel or by direct message instead."""
     try:
         if interaction.response.is_done():
             await interaction.edit_original_response(content=message, embed=None, attachments=[], view=None)
         else:
             await interaction.response.send_message(message, ephemeral=True)
-    except discord.HTTPException:
-        log.warning("could not tell user %s about a failure", interaction.user.id, exc_info=True)
+    except discord.HTTPException as error:
+        log.warning("could not tell user %s about a failure in the response", interaction.user.id, exc_info=True)
+        if interaction.extras.get(PUBLIC_JOB) and elsewhere_may_work(error):
+            late = catalogue.text(interaction.locale, "error.late", user=interaction.user.mention, message=message)
+            await to_channel_or_dm(interaction, late)
 
 
 def _name(interaction: discord.Interaction) -> str:

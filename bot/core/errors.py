@@ -18,6 +18,9 @@ the MRO, so a new subclass inherits its parent's message until it gets its own.
     │       ├── TooManyPixels     more pixels than the cap (decompression bombs)
     │       └── PictureUnavailable  it can no longer be downloaded
     ├── QuotaExceeded             a limit on usage is reached: which, how much is used, when it resets
+    ├── QueueFull                 too many jobs waiting: the user's or the server's (`scope`) queued jobs
+    ├── QueueClosed               the bot is shutting down and takes no new jobs
+    ├── JobCancelled              a job stopped before it finished: by its requester or at shutdown
     ├── NotAllowedHere            the server's rules (or the bot's admins) refuse the request
     │   ├── ChannelNotAllowed     not in this channel; `channels` lists where
     │   ├── EditDisabled          editing is switched off in this server
@@ -209,6 +212,29 @@ class QuotaExceeded(BotError):
         self.used = used
         self.allowed = allowed
         self.resets_at = resets_at
+
+
+class QueueFull(BotError):
+    """Too many jobs waiting: `scope` is "user" or "server", whose `queued` jobs are at `limit`."""
+
+    def __init__(self, scope: str, queued: int, limit: int) -> None:
+        super().__init__(f"{queued} {scope} jobs are queued, the limit is {limit}")
+        self.scope = scope
+        self.queued = queued
+        self.limit = limit
+
+
+class QueueClosed(BotError):
+    def __init__(self) -> None:
+        super().__init__("the queue is closed: the bot is shutting down")
+
+
+class JobCancelled(BotError):
+    """The job stopped before it finished; `reason` is "requester" or "shutdown"."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"the job was cancelled ({reason})")
+        self.reason = reason
 
 
 class JobGone(BotError):

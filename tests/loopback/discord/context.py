@@ -14,6 +14,7 @@ from .faults import FaultInjector
 from .gateway import GatewayHub
 from .interactions import InteractionHandle, InteractionRegistry
 from .messages import MessageComposer
+from .ratelimits import RateLimiter
 from .snowflakes import SnowflakeGenerator
 from .state import RequestRecord
 from .world import World
@@ -33,6 +34,7 @@ class ServerContext:
     events: EventPublisher
     composer: MessageComposer
     faults: FaultInjector
+    rate_limiter: RateLimiter
     requests: list[RequestRecord] = field(default_factory=list)
 
 

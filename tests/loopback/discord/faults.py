@@ -9,6 +9,7 @@ from http import HTTPStatus
 
 from aiohttp import web
 
+from .ratelimits import rate_limited_response
 from .responses import json_response
 
 DEFAULT_RETRY_AFTER = 0.05
@@ -34,15 +35,7 @@ class Fault:
         """The answer Discord would give with this status."""
         if self.status == 429:
             retry_after = DEFAULT_RETRY_AFTER if self.retry_after is None else self.retry_after
-            body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": False}
-            if self.code:
-                body["code"] = self.code
-            headers = {
-                "Retry-After": str(max(1, math.ceil(retry_after))),
-                "Via": "1.1 google",
-                "X-RateLimit-Scope": "user",
-            }
-            return json_response(body, status=429, headers=headers)
+            return rate_limited_response(retry_after, code=self.code)
         try:
             reason = HTTPStatus(self.status).phrase
         except ValueError:

@@ -199,3 +199,5 @@ class RequestRecord:
     code: int | None = None
     query: str = ""
     injected: bool = False
+    bucket: str | None = None
+    """The rate limit bucket that refused the request (``global``, ``interaction_webhook``, ...), if one did."""

@@ -1,0 +1,77 @@
+"""Getting a message to a member by the best way left: the interaction's response while its token lives,
+with bounded retries on Discord's 429s and 5xx, else the channel (mentioning them), else a direct message.
+
+An interaction token lives 15 minutes; a job that waited in the queue or on a slow model can outlive it.
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+import discord
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+RETRIES = 3  # on top of discord.py's own retries
+RETRY_DELAY = 1.0  # seconds, doubled each time
+TOKEN_MARGIN = 20.0  # seconds: an upload started this close to the token's end may not finish in time
+TOKEN_GONE = frozenset({10015, 10062, 50027})  # unknown webhook, unknown interaction, invalid webhook token
+NEEDED_TO_POST = discord.Permissions(view_channel=True, send_messages=True, embed_links=True, attach_files=True)
+
+
+def token_alive(interaction: discord.Interaction, lifetime: float) -> bool:
+    """Whether the interaction's token can still be used for an edit or follow-up (with a margin)."""
+    ends = interaction.created_at + timedelta(seconds=lifetime - min(TOKEN_MARGIN, lifetime / 20))
+    return discord.utils.utcnow() < ends
+
+
+async def with_retries(call: Callable[[], Awaitable[T]]) -> T:
+    """`call()`, tried again after Discord's rate limits and server errors, a few times with growing pauses."""
+    attempt = 0
+    while True:
+        try:
+            return await call()
+        except discord.HTTPException as error:
+            if attempt == RETRIES or not retryable(error):
+                raise
+            delay = RETRY_DELAY * 2**attempt
+            log.warning("Discord answered %s; trying again in %.0fs", error.status, delay)
+            await asyncio.sleep(delay)
+            attempt += 1
+
+
+def retryable(error: discord.HTTPException) -> bool:
+    return error.status == 429 or error.status >= 500
+
+
+def elsewhere_may_work(error: discord.HTTPException) -> bool:
+    """Whether another way of posting may succeed: the token died, or Discord kept failing; not a refused payload."""
+    return retryable(error) or error.code in TOKEN_GONE
+
+
+async def to_channel_or_dm(interaction: discord.Interaction, content: str, **message: Any) -> discord.Message | None:
+    """Post in the interaction's channel mentioning the member, or else send it to them directly.
+
+    `message` holds send() arguments other than content (`embed`, `files`, `view`); a `files` factory is called
+    for each try, since an upload consumes its files. None, logged, when neither way works.
+    """
+    files: Callable[[], list[discord.File]] | None = message.pop("files", None)
+    user = interaction.user
+    mention = discord.AllowedMentions(everyone=False, roles=False, users=[user])
+    channel = interaction.channel
+    if isinstance(channel, discord.abc.Messageable) and interaction.app_permissions >= NEEDED_TO_POST:
+        try:
+            return await with_retries(
+                lambda: channel.send(content, files=files() if files else [], allowed_mentions=mention, **message)
+            )
+        except discord.HTTPException:
+            log.warning("could not post in channel %s for user %s", interaction.channel_id, user.id, exc_info=True)
+    try:
+        return await with_retries(lambda: user.send(content, files=files() if files else [], **message))
+    except discord.HTTPException:
+        log.error("could not reach user %s in channel %s or by direct message", user.id, interaction.channel_id)
+        return None
