@@ -17,20 +17,23 @@ from bot.app.commands.limits import limits_group
 from bot.app.commands.member import history_command, quota_command
 from bot.app.commands.usage import usage_command
 from bot.app.errors import ImageTree
+from bot.app.progress import ProgressBoard
+from bot.app.views.cancel import CancelButton
 from bot.app.views.results import ResultButton
 from bot.core.accounting import Accountant
 from bot.core.generation import GenerationService, RequestRules
-from bot.core.imageapi import ImageAPIClient, ImageAPIConfig
+from bot.core.imageapi import Generation, ImageAPIClient, ImageAPIConfig
 from bot.core.inputs import DISCORD_CDN_ORIGINS, PictureFetcher
 from bot.core.jobs import JobService
 from bot.core.limits import ServerLimits
 from bot.core.policy import Policy
+from bot.core.queue import FairQueue
 from bot.core.storage import Storage, open_storage
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-SHUTDOWN_GRACE = 30.0  # seconds jobs in flight get to finish when the bot stops
+FAREWELL_SECONDS = 3.0  # after the grace period: time to tell members how their jobs ended
 DISCORD_CONNECTIONS = 500  # aiohttp's default of 100 would cap how many interactions are answered at once
 
 
@@ -60,6 +63,7 @@ class ImageBot(commands.Bot):
         self.fetcher: PictureFetcher
         self.policy: Policy
         self.jobs: JobService
+        self.progress: ProgressBoard | None = None
 
     async def setup_hook(self) -> None:
         """Open storage and the HTTP sessions, register commands and buttons, and sync the commands."""
@@ -84,9 +88,16 @@ class ImageBot(commands.Bot):
         )
         self.policy = Policy(self.storage, limit_defaults(settings))
         accountant = Accountant(self.storage, settings.image_prices)
-        self.jobs = JobService(
-            self.generation, self.fetcher, self.storage, self.policy, accountant, settings.edit_input_mode
+        queue: FairQueue[Generation] = FairQueue(
+            settings.image_api_concurrency,
+            max_per_user=settings.queue_max_per_user,
+            max_per_server=settings.queue_max_per_server,
         )
+        self.jobs = JobService(
+            self.generation, self.fetcher, self.storage, self.policy, accountant, queue, settings.edit_input_mode
+        )
+        self.progress = ProgressBoard(self.jobs)
+        self.progress.start()
         self.tree.add_command(imagine_command(self.jobs))
         self.tree.add_command(edit_command(self.jobs, settings.edit_max_attachments))
         self.tree.add_command(edit_menu())
@@ -95,7 +106,7 @@ class ImageBot(commands.Bot):
         self.tree.add_command(admin_group(self.policy, self.storage, settings.owner_ids))
         self.tree.add_command(quota_command(self.policy, self.storage))
         self.tree.add_command(history_command(self.storage))
-        self.add_dynamic_items(ResultButton)
+        self.add_dynamic_items(ResultButton, CancelButton)
         if settings.sync_commands:
             await self.sync_commands()
 
@@ -115,9 +126,14 @@ class ImageBot(commands.Bot):
         log.info("ready as %s in %d guilds", self.user, len(self.guilds))
 
     async def close(self) -> None:
-        """Let the jobs in flight finish (within a grace period), then disconnect and close storage."""
-        if hasattr(self, "jobs") and (left := await self.jobs.wait_idle(SHUTDOWN_GRACE)):
-            log.warning("stopping with %d jobs unfinished; they are released at the next start", left)
+        """Stop taking jobs: cancel the queued ones, give running ones the grace period, let every member be
+        told how their job ended; then disconnect and close storage."""
+        if hasattr(self, "jobs"):
+            await self.jobs.close(self.settings.shutdown_grace)
+            if left := await self.jobs.wait_idle(FAREWELL_SECONDS):
+                log.warning("stopping with %d jobs unsettled; they are released at the next start", left)
+        if self.progress is not None:
+            await self.progress.stop()
         await super().close()
         for session in (self.api_session, self.picture_session):
             if session is not None:

@@ -47,7 +47,13 @@ async def run_and_deliver(interaction: discord.Interaction, jobs: JobService, jo
         record.quality or "1k",
         len(record.pictures),
     )
-    generation = await jobs.run(job)
+    await jobs.submit(job)
+    board = interaction.client.progress  # type: ignore[attr-defined]
+    board.watch(job.id, interaction, record.user_id)
+    try:
+        generation = await jobs.outcome(job)
+    finally:
+        await board.unwatch(job.id)  # no progress edit may land on top of the result
     try:
         limit = min(interaction.filesize_limit, render.MAX_REQUEST_BYTES)
         fitted = await fit_all(generation.images, limit)

@@ -39,6 +39,9 @@ MESSAGES: dict[type[errors.BotError], str] = {
     errors.NotPermitted: "error.not_permitted",
     errors.InvalidLimitValue: "error.invalid_limit_value",
     errors.QuotaExceeded: "error.quota",
+    errors.QueueFull: "error.queue_full",
+    errors.QueueClosed: "error.queue_closed",
+    errors.JobCancelled: "error.cancelled",
     errors.JobGone: "error.job_gone",
     errors.ResultGone: "error.result_gone",
     errors.ImageAPIError: "error.api",
@@ -66,6 +69,10 @@ def user_message(error: errors.BotError, locale: discord.Locale | str) -> str:
         key = f"error.quota.{error.limit}"  # each limit says what it counts
     elif isinstance(error, errors.NotPermitted):
         key = f"error.not_permitted.{error.role}"
+    elif isinstance(error, errors.QueueFull):
+        key = f"error.queue_full.{error.scope}"
+    elif isinstance(error, errors.JobCancelled):
+        key = f"error.cancelled.{error.reason}"
     return catalogue.text(locale, key, **_params(error))
 
 

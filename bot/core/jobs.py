@@ -8,17 +8,19 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
 from bot.core.accounting import Accountant
-from bot.core.errors import QuotaExceeded
+from bot.core.errors import QueueClosed, QueueFull, QuotaExceeded
 from bot.core.generation import GenerationService, ImageAsk
 from bot.core.imageapi import Generation, GenerationRequest
 from bot.core.inputs import PictureFetcher, PictureRef, encode_for_api
 from bot.core.limits import Requester, caps_for, check_request
 from bot.core.policy import Policy
+from bot.core.queue import FairQueue, Place
 from bot.core.storage import Caps, JobRecord, JobStatus, PictureSource, Storage, new_job_id
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,7 @@ class JobService:
         storage: Storage,
         policy: Policy,
         accountant: Accountant,
+        queue: FairQueue[Generation],
         input_mode: str,
     ) -> None:
         self._generation = generation
@@ -67,6 +70,7 @@ class JobService:
         self._storage = storage
         self._policy = policy
         self._accountant = accountant
+        self._queue = queue
         self._input_mode = input_mode
         self._in_flight: set[str] = set()
         self._idle = asyncio.Event()
@@ -82,6 +86,8 @@ class JobService:
 
     async def create(self, ask: ImageAsk, kind: JobKind, requester: Requester) -> Job:
         """A new job for `ask`; raises a BotError when a rule refuses it. Cheap: callers run it before the defer."""
+        if self._queue.closed:
+            raise QueueClosed
         await self._policy.check_not_blocked(requester)
         limits = await self._policy.limits(requester.guild_id)
         if ask.model is None and limits.models and self._generation.rules.default_model not in limits.models:
@@ -113,8 +119,8 @@ class JobService:
     async def load(self, job_id: str) -> JobRecord | None:
         return await self._storage.load_job(job_id)
 
-    async def run(self, job: Job) -> Generation:
-        """Record the job, book its images, fetch its pictures and generate; a failure releases the booking.
+    async def submit(self, job: Job) -> None:
+        """Record the job, book its images, and queue it; raises QuotaExceeded, QueueFull or QueueClosed.
 
         The job counts as in flight from here until `finish`.
         """
@@ -128,14 +134,52 @@ class JobService:
             self._landed(job)
             raise
         try:
-            request = job.request
-            if refs := [PictureRef(source.name, source.url) for source in job.record.pictures]:
-                pictures = await self._fetcher.fetch_all(refs)
-                request = dataclasses.replace(request, images=encode_for_api(pictures, self._input_mode))
-            return await self._generation.generate(request)
+            self._queue.submit(job.id, job.record.guild_id, job.record.user_id, lambda: self._generate(job))
+        except (QueueFull, QueueClosed):
+            await self.finish(job, JobStatus.FAILED)
+            raise
+
+    async def outcome(self, job: Job) -> Generation:
+        """Wait for a submitted job's images; a failure or cancellation settles it, releasing its booking."""
+        try:
+            return await self._queue.result(job.id)
         except Exception:
             await self.finish(job, JobStatus.FAILED)
             raise
+
+    async def run(self, job: Job) -> Generation:
+        """Submit the job and wait for its images."""
+        await self.submit(job)
+        return await self.outcome(job)
+
+    def place(self, job_id: str) -> Place | None:
+        """Where a job stands in the queue (None once it has finished)."""
+        return self._queue.place(job_id)
+
+    def places(self) -> dict[str, Place]:
+        return self._queue.places()
+
+    def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Be told (synchronously, cheaply) whenever the queue changes."""
+        return self._queue.subscribe(listener)
+
+    def cancel(self, job_id: str) -> bool:
+        """Take a queued job out of the queue; its waiter then settles it. False once it has started."""
+        return self._queue.cancel(job_id)
+
+    async def close(self, grace: float) -> None:
+        """Take no more jobs; cancel the queued ones; give running ones `grace` seconds, then cancel them too."""
+        queued, running = await self._queue.close(grace)
+        if queued or running:
+            log.warning("stopping: %d queued and %d running jobs cancelled", len(queued), len(running))
+
+    async def _generate(self, job: Job) -> Generation:
+        """A job's work once it has a slot: fetch and check its pictures, then ask the image API."""
+        request = job.request
+        if refs := [PictureRef(source.name, source.url) for source in job.record.pictures]:
+            pictures = await self._fetcher.fetch_all(refs)
+            request = dataclasses.replace(request, images=encode_for_api(pictures, self._input_mode))
+        return await self._generation.generate(request)
 
     async def finish(
         self, job: Job, status: JobStatus, *, delivered: int = 0, generated: int = 0, message_id: int | None = None

@@ -4,6 +4,7 @@ import io
 
 from PIL import Image
 
+from bot.app.i18n import catalogue
 from tests.loopback.discord import FileRecord, InteractionHandle, MessageRecord
 
 BUTTON = 2
@@ -47,3 +48,18 @@ async def form_fields(handle: InteractionHandle) -> dict[str, str]:
         for component in handle.modal["components"]
         if component.get("type") == LABEL
     }
+
+
+def progress_note(state: MessageRecord) -> bool:
+    """Whether a response state is the bot's live progress ("queued — position…", "generating…")."""
+    texts = (
+        catalogue.text("en-US", "progress.queued", position=0),
+        catalogue.text("en-US", "progress.generating", seconds=0),
+    )
+    prefixes = tuple(text.split("0")[0] for text in texts)
+    return not state.embeds and not state.files and state.content.startswith(prefixes)
+
+
+def outcome(state: MessageRecord) -> bool:
+    """A response state that ends the job: its result or its failure, not the "thinking" or progress notes."""
+    return not state.loading and not state.deleted and not progress_note(state)

@@ -11,6 +11,7 @@ from bot.core import errors
 from bot.core.limits import Requester
 from bot.core.pricing import image_cost, micro_to_dollars
 from bot.core.storage import UsageTotals, periods
+from tests.e2e.helpers import outcome
 from tests.loopback.discord import permissions
 
 SUBCOMMANDS = [
@@ -31,14 +32,14 @@ def text(key: str, **params: object) -> str:
 async def admin_says(discord_api, guild, user, subcommand: str, **options: object) -> str:
     """The private answer to an /admin subcommand."""
     reply = await discord_api.slash(f"admin {subcommand}", user=user, guild=guild, options=options)
-    answer = await reply.final(timeout=10)
+    answer = await reply.final(timeout=10, until=outcome)
     assert reply.ephemeral
     return answer.content
 
 
 async def imagine(discord_api, guild, user, prompt: str = "a quiet harbour", **options: object):
     reply = await discord_api.slash("imagine", user=user, guild=guild, options={"prompt": prompt} | options)
-    return await reply.final(timeout=15)
+    return await reply.final(timeout=15, until=outcome)
 
 
 async def test_a_blocked_member_is_refused_until_unblocked(discord_api, image_api, bot, guild, admin, member) -> None:

@@ -3,7 +3,7 @@
 import pytest
 
 from bot.app.i18n import catalogue
-from tests.e2e.helpers import buttons, embed_fields, form_fields, image_size
+from tests.e2e.helpers import buttons, embed_fields, form_fields, image_size, outcome
 from tests.loopback.discord import permissions
 
 
@@ -13,7 +13,7 @@ async def result(discord_api, bot, member, guild):
     reply = await discord_api.slash(
         "imagine", user=member, guild=guild, options={"prompt": "a red kite", "count": 2, "size": "1792x1024"}
     )
-    return await reply.final(timeout=15)
+    return await reply.final(timeout=15, until=outcome)
 
 
 async def test_reroll_makes_the_same_request_again(discord_api, image_api, bot, member, guild, result) -> None:
@@ -22,7 +22,7 @@ async def test_reroll_makes_the_same_request_again(discord_api, image_api, bot, 
     pressed = await discord_api.click(result, buttons(result)["Reroll"], user=member)
 
     assert await pressed.acknowledged(within=3.0)
-    again = await pressed.final(timeout=15)
+    again = await pressed.final(timeout=15, until=outcome)
     assert again.id != result.id
     assert len(again.files) == 2
     assert image_api.last_request.json == first
@@ -37,7 +37,7 @@ async def test_edit_asks_for_a_prompt_and_edits_the_chosen_image(
     fields = await form_fields(opened)
     assert set(fields) == {"Prompt", "Which image"}
     submitted = await discord_api.submit_modal(opened, {fields["Prompt"]: "add a moon", fields["Which image"]: ["1"]})
-    edited = await submitted.final(timeout=15)
+    edited = await submitted.final(timeout=15, until=outcome)
     assert len(edited.files) == 1
     sent = image_api.last_request
     assert sent.input_images == [result.files[1].data]
@@ -54,7 +54,7 @@ async def test_upscale_renders_the_chosen_image_at_4k(discord_api, image_api, bo
     fields = await form_fields(opened)
     assert set(fields) == {"Which image"}
     submitted = await discord_api.submit_modal(opened, {fields["Which image"]: ["0"]})
-    upscaled = await submitted.final(timeout=20)
+    upscaled = await submitted.final(timeout=20, until=outcome)
     sent = image_api.last_request
     assert sent.json["quality"] == "4k"
     assert sent.json["n"] == 1
@@ -67,11 +67,11 @@ async def test_upscale_renders_the_chosen_image_at_4k(discord_api, image_api, bo
 async def test_upscale_of_a_single_image_needs_no_form(discord_api, image_api, bot, member, guild) -> None:
     single = await (
         await discord_api.slash("imagine", user=member, guild=guild, options={"prompt": "one small boat"})
-    ).final(timeout=15)
+    ).final(timeout=15, until=outcome)
 
     pressed = await discord_api.click(single, buttons(single)["Upscale"], user=member)
 
-    upscaled = await pressed.final(timeout=20)
+    upscaled = await pressed.final(timeout=20, until=outcome)
     assert pressed.modal is None
     assert [image_size(file) for file in upscaled.files] == [(4096, 4096)]
     assert image_api.last_request.input_images == [single.files[0].data]
@@ -94,7 +94,7 @@ async def test_another_member_is_told_the_buttons_are_not_theirs(
 
     pressed = await discord_api.click(result, buttons(result)[label], user=other)
 
-    answer = await pressed.final(timeout=5)
+    answer = await pressed.final(timeout=5, until=outcome)
     assert pressed.ephemeral
     assert answer.content == catalogue.text("en-US", "error.not_yours", owner=member.id)
     assert pressed.modal is None
@@ -120,5 +120,5 @@ async def test_a_moderator_may_not_reroll_someone_elses_result(discord_api, imag
 
     pressed = await discord_api.click(result, buttons(result)["Reroll"], user=moderator)
 
-    answer = await pressed.final(timeout=5)
+    answer = await pressed.final(timeout=5, until=outcome)
     assert answer.content == catalogue.text("en-US", "error.not_yours", owner=member.id)

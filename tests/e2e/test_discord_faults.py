@@ -3,6 +3,7 @@
 import logging
 
 from bot.app.i18n import catalogue
+from tests.e2e.helpers import outcome
 
 ORIGINAL = r"/webhooks/\d+/[^/]+/messages/@original$"
 
@@ -12,7 +13,7 @@ async def test_a_discord_server_error_on_delivery_is_retried(discord_api, image_
 
     reply = await discord_api.slash("imagine", user=member, guild=guild, options={"prompt": "a storm"})
 
-    message = await reply.final(timeout=15)
+    message = await reply.final(timeout=15, until=outcome)
     assert len(message.files) == 1
     assert [status for status, _, _ in reply.errors] == [503]
 
@@ -23,8 +24,10 @@ async def test_a_refused_delivery_is_explained_and_logged(discord_api, image_api
 
     reply = await discord_api.slash("imagine", user=member, guild=guild, options={"prompt": "a storm"})
 
-    message = await reply.final(timeout=15)
+    message = await reply.final(timeout=15, until=outcome)
     assert message.content == catalogue.text("en-US", "error.unexpected")
     assert "command imagine crashed" in caplog.text
-    again = await (await discord_api.slash("imagine", user=member, guild=guild, options={"prompt": "calm"})).final()
+    again = await (await discord_api.slash("imagine", user=member, guild=guild, options={"prompt": "calm"})).final(
+        until=outcome
+    )
     assert len(again.files) == 1

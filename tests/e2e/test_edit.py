@@ -8,7 +8,7 @@ from aiohttp.test_utils import TestServer
 from PIL import Image
 
 from bot.app.i18n import catalogue
-from tests.e2e.helpers import buttons, embed_fields, form_fields, image_size, png_bytes
+from tests.e2e.helpers import buttons, embed_fields, form_fields, image_size, outcome, png_bytes
 
 
 def jpeg_bytes(size: tuple[int, int] = (80, 60)) -> bytes:
@@ -29,7 +29,7 @@ async def test_edit_sends_exactly_the_attached_picture(discord_api, image_api, b
     )
 
     assert await reply.acknowledged(within=3.0)
-    message = await reply.final(timeout=15)
+    message = await reply.final(timeout=15, until=outcome)
     assert [image_size(file) for file in message.files] == [(1024, 1024)]
     assert [file.filename for file in message.files] == ["edit-1.png"]
     assert embed_fields(message.embeds[0])["Input pictures"] == "1"
@@ -55,7 +55,7 @@ async def test_edit_sends_several_pictures_in_order(discord_api, image_api, bot,
         },
     )
 
-    message = await reply.final(timeout=15)
+    message = await reply.final(timeout=15, until=outcome)
     assert len(message.files) == 2
     assert image_api.last_request.input_images == pictures
     assert embed_fields(message.embeds[0])["Input pictures"] == "3"
@@ -100,7 +100,7 @@ async def test_a_bad_picture_is_refused_before_the_api_is_called(
         attachments={"image": png_bytes(), "image2": (filename, make())},
     )
 
-    message = await reply.final(timeout=15)
+    message = await reply.final(timeout=15, until=outcome)
     assert message.content == catalogue.text("en-US", key, **params)
     assert message.files == []
     assert image_api.requests == []
@@ -114,7 +114,7 @@ async def test_an_expired_attachment_is_explained(discord_api, image_api, bot, m
         "edit", user=member, guild=guild, options={"prompt": "fix it"}, attachments={"image": attachment}
     )
 
-    message = await reply.final(timeout=15)
+    message = await reply.final(timeout=15, until=outcome)
     assert message.content == catalogue.text("en-US", "error.picture_unavailable", name="old.png")
     assert image_api.requests == []
 
@@ -132,7 +132,7 @@ async def test_more_pictures_than_the_model_takes_are_refused_privately(
         attachments=attachments,
     )
 
-    message = await reply.final(timeout=15)
+    message = await reply.final(timeout=15, until=outcome)
     assert reply.ephemeral
     assert message.content == catalogue.text(
         "en-US", "error.too_many_pictures", count=4, limit=3, model="gemini-2.5-flash-image"
@@ -154,7 +154,7 @@ async def test_the_menu_edits_the_pictures_of_a_message(discord_api, image_api, 
     submitted = await discord_api.submit_modal(
         opened, {fields["Prompt"]: "as a watercolour", fields["How many images"]: ["1"], fields["Quality"]: ["1"]}
     )
-    message = await submitted.final(timeout=15)
+    message = await submitted.final(timeout=15, until=outcome)
     assert len(message.files) == 2
     assert image_api.last_request.input_images == pictures
     assert image_api.last_request.json["quality"] == "2k"
@@ -186,7 +186,7 @@ async def test_the_menu_takes_discord_hosted_embed_images_only(discord_api, imag
         fields = await form_fields(opened)
         submitted = await discord_api.submit_modal(opened, {fields["Prompt"]: "brighter"})
 
-        await submitted.final(timeout=15)
+        await submitted.final(timeout=15, until=outcome)
     assert image_api.last_request.input_images == [png_bytes(colour=(9, 9, 9))]
     assert outside_requests == []
 
@@ -196,7 +196,7 @@ async def test_the_menu_on_a_message_without_pictures_says_so(discord_api, image
 
     opened = await discord_api.context_menu("Edit image", user=member, message=posted, guild=guild)
 
-    message = await opened.final(timeout=5)
+    message = await opened.final(timeout=5, until=outcome)
     assert opened.ephemeral
     assert message.content == catalogue.text("en-US", "error.no_pictures")
     assert opened.modal is None
@@ -213,7 +213,7 @@ async def test_a_picture_discord_reports_too_large_is_refused_privately_at_once(
         attachments={"image": ("huge.png", b"\x89PNG\r\n\x1a\n" + bytes(3 * 1024 * 1024))},
     )
 
-    message = await reply.final(timeout=5)
+    message = await reply.final(timeout=5, until=outcome)
     assert reply.callback_type == 4  # answered at once: no "thinking", no download
     assert reply.ephemeral
     assert message.content.startswith("`huge.png` is 3.0 MB")

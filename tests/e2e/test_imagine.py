@@ -5,7 +5,7 @@ import asyncio
 from bot.app.i18n import catalogue
 from bot.app.render import PROMPT_PREVIEW
 from tests.conftest import API_KEY
-from tests.e2e.helpers import embed_fields, image_size
+from tests.e2e.helpers import embed_fields, image_size, outcome
 
 
 async def test_imagine_posts_the_requested_images(discord_api, image_api, bot, member, guild) -> None:
@@ -15,7 +15,7 @@ async def test_imagine_posts_the_requested_images(discord_api, image_api, bot, m
 
     assert await reply.acknowledged(within=3.0)
     assert reply.callback_type == 5  # deferred "thinking"
-    message = await reply.final(timeout=15)
+    message = await reply.final(timeout=15, until=outcome)
     assert [image_size(file) for file in message.files] == [(1024, 1024)] * 2
     assert [file.filename for file in message.files] == ["imagine-1.png", "imagine-2.png"]
     embed = message.embeds[0]
@@ -46,7 +46,7 @@ async def test_every_option_reaches_the_api(discord_api, image_api, bot, member,
     }
     reply = await discord_api.slash("imagine", user=member, guild=guild, options=options)
 
-    message = await reply.final(timeout=15)
+    message = await reply.final(timeout=15, until=outcome)
     assert [image_size(file) for file in message.files] == [(2048, 3584)]
     sent = image_api.last_request.json
     assert (sent["model"], sent["size"], sent["quality"], sent["style"]) == (
@@ -62,7 +62,7 @@ async def test_every_option_reaches_the_api(discord_api, image_api, bot, member,
 async def test_the_api_sees_an_opaque_stable_user_id(discord_api, image_api, bot, member, guild) -> None:
     for prompt in ("first", "second"):
         await (await discord_api.slash("imagine", user=member, guild=guild, options={"prompt": prompt})).final(
-            timeout=15
+            timeout=15, until=outcome
         )
 
     first, second = (request.json["user"] for request in image_api.requests[-2:])
@@ -74,7 +74,7 @@ async def test_the_api_sees_an_opaque_stable_user_id(discord_api, image_api, bot
 async def test_ten_images_fit_one_message(discord_api, image_api, bot, member, guild) -> None:
     reply = await discord_api.slash("imagine", user=member, guild=guild, options={"prompt": "ten cats", "count": 10})
 
-    message = await reply.final(timeout=20)
+    message = await reply.final(timeout=20, until=outcome)
     assert len(message.files) == 10
     assert reply.followups == []
     assert message.embeds[0]["title"] == "10 images"
@@ -84,7 +84,7 @@ async def test_a_long_prompt_is_shortened_in_the_embed(discord_api, image_api, b
     prompt = "a very detailed scene " * 45  # 990 characters
 
     message = await (await discord_api.slash("imagine", user=member, guild=guild, options={"prompt": prompt})).final(
-        timeout=15
+        timeout=15, until=outcome
     )
 
     description = message.embeds[0]["description"]
@@ -98,7 +98,7 @@ async def test_a_blank_prompt_is_refused_privately(discord_api, image_api, bot, 
 
     assert await reply.acknowledged(within=3.0)
     assert reply.ephemeral
-    message = await reply.final(timeout=5)
+    message = await reply.final(timeout=5, until=outcome)
     assert message.content == catalogue.text("en-US", "error.prompt_empty")
     assert image_api.requests == []
 
@@ -110,7 +110,7 @@ async def test_every_image_format_is_uploaded_with_its_own_extension(
     image_api.answer_shape = "url"
 
     message = await (await discord_api.slash("imagine", user=member, guild=guild, options={"prompt": "a jpeg"})).final(
-        timeout=15
+        timeout=15, until=outcome
     )
 
     assert [file.filename for file in message.files] == ["imagine-1.jpg"]
@@ -127,6 +127,6 @@ async def test_jobs_beyond_the_concurrency_cap_wait(discord_api, image_api, bot,
     ]
 
     assert all(await asyncio.gather(*(reply.acknowledged(within=3.0) for reply in replies)))
-    messages = await asyncio.gather(*(reply.final(timeout=20) for reply in replies))
+    messages = await asyncio.gather(*(reply.final(timeout=20, until=outcome) for reply in replies))
     assert all(len(message.files) == 1 for message in messages)
     assert image_api.max_in_flight == bot.settings.image_api_concurrency == 4

@@ -6,6 +6,7 @@ import pytest
 
 from bot.app.i18n import catalogue
 from tests.conftest import API_KEY
+from tests.e2e.helpers import outcome
 from tests.loopback import image_api as faults
 from tests.loopback.image_api import Fault
 
@@ -38,14 +39,14 @@ async def test_fault_is_explained_and_the_bot_keeps_serving(discord_api, image_a
         image_api.fail_next(fault)
 
     refused = await (await discord_api.slash("imagine", user=member, guild=guild, options={"prompt": "a cat"})).final(
-        timeout=15
+        timeout=15, until=outcome
     )
 
     assert refused.content == message_of(key)
     assert refused.files == []
     assert refused.embeds == []
     again = await (await discord_api.slash("imagine", user=member, guild=guild, options={"prompt": "a dog"})).final(
-        timeout=15
+        timeout=15, until=outcome
     )
     assert len(again.files) == 1
 
@@ -60,7 +61,7 @@ async def test_rate_limit_says_when_to_retry(discord_api, image_api, bot, member
     image_api.fail_next(fault)
 
     refused = await (await discord_api.slash("imagine", user=member, guild=guild, options={"prompt": "a cat"})).final(
-        timeout=15
+        timeout=15, until=outcome
     )
 
     assert refused.content.startswith("The image service is getting too many requests. Try again <t:")
@@ -73,7 +74,7 @@ async def test_integer_error_code_with_json_message_is_a_rate_limit(discord_api,
     image_api.fail_next(faults.error_code_int(429))
 
     refused = await (await discord_api.slash("imagine", user=member, guild=guild, options={"prompt": "a cat"})).final(
-        timeout=15
+        timeout=15, until=outcome
     )
 
     assert "too many requests" in refused.content
@@ -90,7 +91,7 @@ async def test_a_passing_fault_is_retried_and_the_member_gets_images(
     image_api.fail_next(fault)
 
     message = await (await discord_api.slash("imagine", user=member, guild=guild, options={"prompt": "a cat"})).final(
-        timeout=15
+        timeout=15, until=outcome
     )
 
     assert len(message.files) == 1
@@ -100,7 +101,9 @@ async def test_a_passing_fault_is_retried_and_the_member_gets_images(
 async def test_a_refusal_is_not_retried(discord_api, image_api, bot, member, guild) -> None:
     image_api.fail_next(faults.safety())
 
-    await (await discord_api.slash("imagine", user=member, guild=guild, options={"prompt": "a cat"})).final(timeout=15)
+    await (await discord_api.slash("imagine", user=member, guild=guild, options={"prompt": "a cat"})).final(
+        timeout=15, until=outcome
+    )
 
     assert len(image_api.requests) == 1
 
@@ -112,10 +115,10 @@ async def test_the_api_key_never_reaches_logs_or_messages(discord_api, image_api
     image_api.fail_next(faults.api_error(401, echoed, code="invalid_api_key"))
 
     rejected = await (await discord_api.slash("imagine", user=member, guild=guild, options={"prompt": "a"})).final(
-        timeout=15
+        timeout=15, until=outcome
     )
     refused = await (await discord_api.slash("imagine", user=member, guild=guild, options={"prompt": "b"})).final(
-        timeout=15
+        timeout=15, until=outcome
     )
 
     assert rejected.content == catalogue.text("en-US", "error.rejected", detail="bad request, key [redacted]")

@@ -10,7 +10,7 @@ from PIL import Image
 
 from bot.app.i18n import catalogue
 from bot.core.storage import periods
-from tests.e2e.helpers import buttons, form_fields, png_bytes
+from tests.e2e.helpers import buttons, form_fields, outcome, png_bytes
 from tests.e2e.test_imagine_faults import CASES as FAULT_CASES
 from tests.loopback.discord import permissions
 
@@ -36,12 +36,12 @@ def moderator(discord_api, guild):
 
 async def set_limit(discord_api, guild, moderator, name: str, value: str) -> str:
     reply = await discord_api.slash("limits set", user=moderator, guild=guild, options={"name": name, "value": value})
-    return (await reply.final(timeout=5)).content
+    return (await reply.final(timeout=5, until=outcome)).content
 
 
 async def imagine(discord_api, guild, user, **options: object):
     reply = await discord_api.slash("imagine", user=user, guild=guild, options={"prompt": "a lantern"} | options)
-    return reply, await reply.final(timeout=15)
+    return reply, await reply.final(timeout=15, until=outcome)
 
 
 async def test_a_moderator_sets_a_limit_and_is_told_old_and_new(discord_api, bot, guild, moderator) -> None:
@@ -120,7 +120,7 @@ async def test_a_member_may_run_only_so_many_requests_at_once(
     _, refused = await imagine(discord_api, guild, member)
 
     assert refused.content == text("error.quota.concurrent", used=1, allowed=1)
-    assert len((await running.final(timeout=15)).files) == 1
+    assert len((await running.final(timeout=15, until=outcome)).files) == 1
 
 
 async def test_the_monthly_budget_stops_spending(discord_api, image_api, bot, guild, moderator, member) -> None:
@@ -180,13 +180,15 @@ async def test_commands_work_only_in_allowed_channels(discord_api, image_api, bo
     allowed = await discord_api.slash(
         "limits channel", user=moderator, guild=guild, options={"channel": art.id, "allowed": True}
     )
-    await allowed.final(timeout=5)
+    await allowed.final(timeout=5, until=outcome)
 
     elsewhere = await discord_api.slash("imagine", user=member, guild=guild, options={"prompt": "x"})
     here = await discord_api.slash("imagine", user=member, guild=guild, channel=art, options={"prompt": "x"})
 
-    assert (await elsewhere.final(timeout=5)).content == text("error.channel_not_allowed", channels=f"<#{art.id}>")
-    assert len((await here.final(timeout=15)).files) == 1
+    assert (await elsewhere.final(timeout=5, until=outcome)).content == text(
+        "error.channel_not_allowed", channels=f"<#{art.id}>"
+    )
+    assert len((await here.final(timeout=15, until=outcome)).files) == 1
 
 
 async def test_an_exempt_role_and_a_role_quota(discord_api, image_api, bot, guild, moderator) -> None:
@@ -197,7 +199,9 @@ async def test_an_exempt_role_and_a_role_quota(discord_api, image_api, bot, guil
         ("limits exempt-role", {"role": vip.id, "exempt": True}),
         ("limits role-quota", {"role": artist.id, "images": 3}),
     ):
-        await (await discord_api.slash(command, user=moderator, guild=guild, options=options)).final(timeout=5)
+        await (await discord_api.slash(command, user=moderator, guild=guild, options=options)).final(
+            timeout=5, until=outcome
+        )
     exempt = discord_api.add_user("vip-member", roles=[vip], guild_id=guild.id)
     quota3 = discord_api.add_user("artist-member", roles=[artist], guild_id=guild.id)
 
@@ -211,7 +215,7 @@ async def test_an_exempt_role_and_a_role_quota(discord_api, image_api, bot, guil
 async def test_blocked_words_refuse_prompts_privately(discord_api, image_api, bot, guild, moderator, member) -> None:
     await (
         await discord_api.slash("limits block-word", user=moderator, guild=guild, options={"pattern": "Dragon*"})
-    ).final(timeout=5)
+    ).final(timeout=5, until=outcome)
 
     reply, refused = await imagine(discord_api, guild, member, prompt="Two DRAGONS fighting")
     _, allowed = await imagine(discord_api, guild, member, prompt="a snapdragon in a vase")
@@ -231,8 +235,8 @@ async def test_editing_can_be_switched_off(discord_api, image_api, bot, guild, m
     )
     pressed = await discord_api.click(result, buttons(result)["Upscale"], user=member)
 
-    assert (await edit.final(timeout=5)).content == text("error.edit_disabled")
-    assert (await pressed.final(timeout=5)).content == text("error.edit_disabled")
+    assert (await edit.final(timeout=5, until=outcome)).content == text("error.edit_disabled")
+    assert (await pressed.final(timeout=5, until=outcome)).content == text("error.edit_disabled")
     assert len(image_api.requests) == 1
 
 
@@ -244,7 +248,7 @@ async def test_upscale_uses_the_highest_quality_the_server_allows(
 
     pressed = await discord_api.click(result, buttons(result)["Upscale"], user=member)
 
-    await pressed.final(timeout=15)
+    await pressed.final(timeout=15, until=outcome)
     assert image_api.last_request.json["quality"] == "2k"
 
 
@@ -272,7 +276,7 @@ async def test_the_change_log_says_who_changed_what(discord_api, bot, guild, mod
 
     reply = await discord_api.slash("limits history", user=moderator, guild=guild)
 
-    lines = (await reply.final(timeout=5)).content.splitlines()
+    lines = (await reply.final(timeout=5, until=outcome)).content.splitlines()
     assert lines[0].endswith(f"<@{moderator.id}> changed `max_count`: 3 → 5")
     assert lines[1].endswith(f"<@{moderator.id}> changed `max_count`: {text('limits.default_value')} → 3")
 
@@ -282,7 +286,9 @@ async def test_limits_show_marks_what_the_server_changed(discord_api, bot, guild
 
     reply = await discord_api.slash("limits show", user=moderator, guild=guild)
 
-    fields = {field["name"]: field["value"] for field in (await reply.final(timeout=5)).embeds[0]["fields"]}
+    fields = {
+        field["name"]: field["value"] for field in (await reply.final(timeout=5, until=outcome)).embeds[0]["fields"]
+    }
     assert fields[f"{text('limit.cooldown_seconds')} (`cooldown_seconds`)"] == f"30 s {text('limits.changed')}"
     assert fields[f"{text('limit.max_count')} (`max_count`)"] == f"10 {text('limits.default')}"
     assert reply.ephemeral
@@ -317,7 +323,7 @@ async def test_moderator_commands_are_refused_to_members_even_when_the_server_op
 
     reply = await discord_api.slash(command, user=member, guild=guild, options=options)
 
-    assert (await reply.final(timeout=5)).content == text("error.not_permitted.moderator")
+    assert (await reply.final(timeout=5, until=outcome)).content == text("error.not_permitted.moderator")
     assert await bot.policy.overrides(guild.id) == set()
 
 
@@ -329,7 +335,7 @@ async def test_a_moderator_role_grants_the_moderator_commands(discord_api, bot, 
         await discord_api.slash(
             "limits moderator-role", user=moderator, guild=guild, options={"role": helpers.id, "moderator": True}
         )
-    ).final(timeout=5)
+    ).final(timeout=5, until=outcome)
 
     answer = await set_limit(discord_api, guild, helper, "max_count", "4")
 
@@ -342,7 +348,7 @@ async def test_usage_shows_totals_top_members_and_a_chart(discord_api, image_api
 
     reply = await discord_api.slash("usage", user=moderator, guild=guild)
 
-    message = await reply.final(timeout=10)
+    message = await reply.final(timeout=10, until=outcome)
     assert reply.ephemeral
     embed = message.embeds[0]
     fields = {field["name"]: field["value"] for field in embed["fields"]}
@@ -360,7 +366,9 @@ async def test_usage_of_one_member(discord_api, image_api, bot, guild, moderator
 
     reply = await discord_api.slash("usage", user=moderator, guild=guild, options={"member": member.id})
 
-    fields = {field["name"]: field["value"] for field in (await reply.final(timeout=10)).embeds[0]["fields"]}
+    fields = {
+        field["name"]: field["value"] for field in (await reply.final(timeout=10, until=outcome)).embeds[0]["fields"]
+    }
     assert fields[text("usage.today")].startswith("2 images in 1 requests")
 
 
@@ -374,4 +382,6 @@ async def test_the_form_of_an_edit_respects_the_servers_count_limit(
     fields = await form_fields(opened)
     submitted = await discord_api.submit_modal(opened, {fields["Prompt"]: "sepia", fields["How many images"]: ["4"]})
 
-    assert (await submitted.final(timeout=5)).content == text("error.count_above_limit", limit=2, count=5)
+    assert (await submitted.final(timeout=5, until=outcome)).content == text(
+        "error.count_above_limit", limit=2, count=5
+    )

@@ -9,6 +9,7 @@ import pytest
 
 from bot.app.i18n import catalogue
 from bot.core.storage import JobStatus, periods
+from tests.e2e.helpers import outcome
 from tests.loopback import image_api as faults
 
 
@@ -36,14 +37,14 @@ async def settled(bot, member, guild) -> None:
 
 async def imagine(discord_api, bot, guild, member, prompt: str, **options: object):
     reply = await discord_api.slash("imagine", user=member, guild=guild, options={"prompt": prompt} | options)
-    message = await reply.final(timeout=15)
+    message = await reply.final(timeout=15, until=outcome)
     await settled(bot, member, guild)
     return message
 
 
 async def private_lines(discord_api, guild, member, command: str) -> list[str]:
     reply = await discord_api.slash(command, user=member, guild=guild)
-    answer = await reply.final(timeout=5)
+    answer = await reply.final(timeout=5, until=outcome)
     assert reply.ephemeral
     return answer.embeds[0]["description"].split("\n")
 
@@ -80,7 +81,7 @@ async def test_quota_counts_running_requests_as_held(discord_api, image_api, bot
     lines = await private_lines(discord_api, guild, member, "quota")
 
     assert lines[0] == text("quota.user", used=0, allowed=5, reserved=3, remaining=2, resets=tomorrow())
-    await running.final(timeout=15)
+    await running.final(timeout=15, until=outcome)
 
 
 async def test_quota_shows_when_the_cooldown_ends(discord_api, bot, guild, member) -> None:
@@ -145,7 +146,7 @@ async def test_history_shows_a_running_request(discord_api, image_api, bot, guil
     [line] = await private_lines(discord_api, guild, member, "history")
 
     assert line.endswith(text("history.running"))
-    await running.final(timeout=15)
+    await running.final(timeout=15, until=outcome)
 
 
 async def test_history_shortens_long_prompts_and_escapes_markdown(discord_api, bot, guild, member) -> None:

@@ -6,6 +6,7 @@ import pytest
 
 from tests.conftest import DISCORD_TOKEN, bot_env
 from tests.e2e.bot_process import START_TIMEOUT, run_bot, stop_bot
+from tests.e2e.helpers import outcome
 from tests.loopback.discord import DiscordServer
 
 
@@ -64,7 +65,7 @@ async def test_the_bot_process_serves_imagine_and_stops_cleanly_on_sigterm(image
         assert names == ["Edit image", "admin", "edit", "history", "imagine", "limits", "quota", "usage"]
         assert discord_api.commands(guild_id=guild.id) == []
         reply = await discord_api.slash("imagine", user=member, guild=guild, options={"prompt": "from a process"})
-        assert len((await reply.final(timeout=15)).files) == 1
+        assert len((await reply.final(timeout=15, until=outcome)).files) == 1
     finally:
         stderr = await stop_bot(process)
         await discord_api.stop()

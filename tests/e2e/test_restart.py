@@ -9,7 +9,7 @@ import pytest
 from bot.app.i18n import catalogue
 from tests.conftest import DISCORD_TOKEN, bot_env
 from tests.e2e.bot_process import START_TIMEOUT, run_bot, stop_bot
-from tests.e2e.helpers import buttons, form_fields
+from tests.e2e.helpers import buttons, form_fields, outcome
 from tests.loopback.discord import DiscordServer, permissions
 from tests.storage_backends import postgres_schema, reachable_postgres
 
@@ -34,7 +34,7 @@ async def test_every_button_works_after_a_restart(own_discord, image_api, tmp_pa
         reply = await own_discord.slash(
             "imagine", user=member, guild=guild, options={"prompt": "a paper crane", "count": 2, "quality": "2k"}
         )
-        result = await reply.final(timeout=15)
+        result = await reply.final(timeout=15, until=outcome)
     finally:
         stderr = await stop_bot(first)
     assert first.returncode == 0, stderr[-2000:]
@@ -45,26 +45,26 @@ async def test_every_button_works_after_a_restart(own_discord, image_api, tmp_pa
         await own_discord.wait_ready(START_TIMEOUT, sessions=2)
         ids = buttons(result)
 
-        rerolled = await (await own_discord.click(result, ids["Reroll"], user=member)).final(timeout=15)
+        rerolled = await (await own_discord.click(result, ids["Reroll"], user=member)).final(timeout=15, until=outcome)
         assert len(rerolled.files) == 2
         assert image_api.last_request.json == original_request
 
         opened = await own_discord.click(result, ids["Edit"], user=member)
         fields = await form_fields(opened)
         submitted = await own_discord.submit_modal(opened, {fields["Prompt"]: "fold it blue"})
-        assert len((await submitted.final(timeout=15)).files) == 1
+        assert len((await submitted.final(timeout=15, until=outcome)).files) == 1
         assert image_api.last_request.input_images == [result.files[0].data]
         assert image_api.last_request.json["quality"] == "2k"
 
         opened = await own_discord.click(result, ids["Upscale"], user=member)
         fields = await form_fields(opened)
         submitted = await own_discord.submit_modal(opened, {fields["Which image"]: ["1"]})
-        assert len((await submitted.final(timeout=30)).files) == 1
+        assert len((await submitted.final(timeout=30, until=outcome)).files) == 1
         assert image_api.last_request.input_images == [result.files[1].data]
         assert image_api.last_request.json["quality"] == "4k"
 
         stranger = own_discord.add_user(name="stranger", guild_id=guild.id)
-        refused = await (await own_discord.click(result, ids["Delete"], user=stranger)).final(timeout=5)
+        refused = await (await own_discord.click(result, ids["Delete"], user=stranger)).final(timeout=5, until=outcome)
         assert refused.content == catalogue.text("en-US", "error.not_yours", owner=member.id)
 
         pressed = await own_discord.click(result, ids["Delete"], user=member)
@@ -100,12 +100,12 @@ async def test_limits_and_the_ledger_are_exact_and_survive_a_restart(own_discord
         limit = await own_discord.slash(
             "limits set", user=moderator, guild=guild, options={"name": "server_daily_images", "value": "10"}
         )
-        await limit.final(timeout=10)
+        await limit.final(timeout=10, until=outcome)
         image_api.latency = 0.3  # all 100 in flight together
         replies = await asyncio.gather(
             *(own_discord.slash("imagine", user=fan, guild=guild, options={"prompt": "confetti"}) for fan in crowd)
         )
-        results = [await reply.final(timeout=30) for reply in replies]
+        results = [await reply.final(timeout=30, until=outcome) for reply in replies]
     finally:
         stderr = await stop_bot(first)
     assert first.returncode == 0, stderr[-2000:]
@@ -115,11 +115,13 @@ async def test_limits_and_the_ledger_are_exact_and_survive_a_restart(own_discord
     second = await run_bot(env, tmp_path)
     try:
         await own_discord.wait_ready(START_TIMEOUT, sessions=2)
-        shown = await (await own_discord.slash("limits show", user=moderator, guild=guild)).final(timeout=10)
+        shown = await (await own_discord.slash("limits show", user=moderator, guild=guild)).final(
+            timeout=10, until=outcome
+        )
         again = await (
             await own_discord.slash("imagine", user=crowd[0], guild=guild, options={"prompt": "more"})
-        ).final(timeout=10)
-        usage = await (await own_discord.slash("usage", user=moderator, guild=guild)).final(timeout=10)
+        ).final(timeout=10, until=outcome)
+        usage = await (await own_discord.slash("usage", user=moderator, guild=guild)).final(timeout=10, until=outcome)
     finally:
         stderr = await stop_bot(second)
     assert second.returncode == 0, stderr[-2000:]
@@ -149,7 +151,7 @@ async def test_a_killed_bot_leaves_no_quota_booked_at_the_next_start(own_discord
         limit = await own_discord.slash(
             "limits set", user=moderator, guild=guild, options={"name": "user_daily_images", "value": "1"}
         )
-        await limit.final(timeout=10)
+        await limit.final(timeout=10, until=outcome)
         image_api.latency = 10.0
         await own_discord.slash("imagine", user=member, guild=guild, options={"prompt": "cut short"})
         for _ in range(200):  # until the image API has the request: the job is booked and running
@@ -167,8 +169,8 @@ async def test_a_killed_bot_leaves_no_quota_booked_at_the_next_start(own_discord
         await own_discord.wait_ready(START_TIMEOUT, sessions=2)
         again = await (
             await own_discord.slash("imagine", user=member, guild=guild, options={"prompt": "second try"})
-        ).final(timeout=15)
-        history = await (await own_discord.slash("history", user=member, guild=guild)).final(timeout=10)
+        ).final(timeout=15, until=outcome)
+        history = await (await own_discord.slash("history", user=member, guild=guild)).final(timeout=10, until=outcome)
     finally:
         stderr = await stop_bot(second)
     assert second.returncode == 0, stderr[-2000:]

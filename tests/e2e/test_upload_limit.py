@@ -2,7 +2,7 @@
 
 from bot.app.i18n import catalogue
 from bot.core.images import ImageFormat, sniff_format
-from tests.e2e.helpers import image_size
+from tests.e2e.helpers import image_size, outcome
 from tests.loopback.image_api.render import BULKY_GRAIN
 
 TEN_MIB = 10 * 1024 * 1024
@@ -16,7 +16,7 @@ async def test_a_4k_result_over_the_limit_is_reencoded_under_it(discord_api, ima
         "imagine", user=member, guild=guild, options={"prompt": "fine sand", "quality": "4k"}
     )
 
-    message = await reply.final(timeout=60)
+    message = await reply.final(timeout=60, until=outcome)
     assert message.files, message.content
     (file,) = message.files
     assert len(file.data) <= TEN_MIB

@@ -15,11 +15,12 @@ from PIL import Image
 from bot.core import errors
 from bot.core.accounting import Accountant
 from bot.core.generation import GenerationService, ImageAsk, RequestRules
-from bot.core.imageapi import ImageAPIClient, ImageAPIConfig
+from bot.core.imageapi import Generation, ImageAPIClient, ImageAPIConfig
 from bot.core.inputs import PictureFetcher, PictureRef
 from bot.core.jobs import JobKind, JobService
 from bot.core.limits import Requester, ServerLimits
 from bot.core.policy import Policy
+from bot.core.queue import FairQueue
 from bot.core.storage import JobStatus, Storage, open_storage
 from tests.loopback.image_api import ImageAPIServer
 
@@ -56,7 +57,9 @@ class Setup:
         )
         policy = Policy(self.storage, limits or ServerLimits())
         generation = GenerationService(client, RULES, "salt")
-        return JobService(generation, fetcher, self.storage, policy, Accountant(self.storage, PRICES), input_mode)
+        queue: FairQueue[Generation] = FairQueue(2)
+        accountant = Accountant(self.storage, PRICES)
+        return JobService(generation, fetcher, self.storage, policy, accountant, queue, input_mode)
 
     def picture(self, name: str) -> PictureRef:
         return PictureRef(name, str(self.host.make_url(f"/{name}")))
