@@ -1,5 +1,6 @@
 """The bot: owns the core services and wires them to Discord in `setup_hook`."""
 
+import asyncio
 import hashlib
 import logging
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from bot.app.commands.member import history_command, quota_command
 from bot.app.commands.usage import usage_command
 from bot.app.errors import ImageTree
 from bot.app.progress import ProgressBoard
+from bot.app.recovery import tell_interrupted
 from bot.app.views.cancel import CancelButton
 from bot.app.views.results import ResultButton
 from bot.core.accounting import Accountant
@@ -64,6 +66,7 @@ class ImageBot(commands.Bot):
         self.policy: Policy
         self.jobs: JobService
         self.progress: ProgressBoard | None = None
+        self._recovery: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
         """Open storage and the HTTP sessions, register commands and buttons, and sync the commands."""
@@ -71,6 +74,8 @@ class ImageBot(commands.Bot):
         self.storage = await open_storage(settings.database_url)
         if interrupted := await self.storage.recover_interrupted(datetime.now(UTC)):
             log.warning("%d jobs were cut off by the last stop; their quota bookings are released", len(interrupted))
+            # told once connected: setup_hook runs before the gateway, so it must not wait for it itself
+            self._recovery = asyncio.create_task(tell_interrupted(self, interrupted))
         # each slot uses one connection at a time; the pool must not cap requests below the slots
         self.api_session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=settings.image_api_concurrency))
         self.picture_session = aiohttp.ClientSession()

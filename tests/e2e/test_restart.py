@@ -10,7 +10,7 @@ from bot.app.i18n import catalogue
 from tests.conftest import DISCORD_TOKEN, bot_env
 from tests.e2e.bot_process import START_TIMEOUT, run_bot, stop_bot
 from tests.e2e.helpers import buttons, form_fields, outcome
-from tests.loopback.discord import DiscordServer, permissions
+from tests.loopback.discord import DiscordServer, MessageRecord, permissions
 from tests.storage_backends import postgres_schema, reachable_postgres
 
 
@@ -167,15 +167,28 @@ async def test_a_killed_bot_leaves_no_quota_booked_at_the_next_start(own_discord
     second = await run_bot(env, tmp_path)
     try:
         await own_discord.wait_ready(START_TIMEOUT, sessions=2)
-        again = await (
-            await own_discord.slash("imagine", user=member, guild=guild, options={"prompt": "second try"})
-        ).final(timeout=15, until=outcome)
+        notice = await bot_post(own_discord, guild.default_channel.id)
+        retried = await (await own_discord.click(notice, buttons(notice)["Retry"], user=member)).final(
+            timeout=15, until=outcome
+        )
         history = await (await own_discord.slash("history", user=member, guild=guild)).final(timeout=10, until=outcome)
     finally:
         stderr = await stop_bot(second)
     assert second.returncode == 0, stderr[-2000:]
     assert "jobs were cut off by the last stop" in stderr
-    assert len(again.files) == 1  # the killed job's booking was released: the daily quota of 1 was free
+    assert notice.content.startswith(f"<@{member.id}> the bot restarted while it worked on your request “cut short”")
+    assert len(retried.files) == 1  # the killed job's booking was released: the daily quota of 1 was free
+    assert image_api.last_request.json["prompt"] == "cut short"
     newest, killed = history.embeds[0]["description"].splitlines()
-    assert "/imagine second try" in newest
+    assert "/imagine cut short" in newest
     assert killed.endswith(f"/imagine cut short · {catalogue.text('en-US', 'history.failed')}")
+
+
+async def bot_post(discord_api: DiscordServer, channel_id: int) -> MessageRecord:
+    """The first message the bot posts in a channel on its own (not as an interaction response)."""
+    for _ in range(200):
+        for message in discord_api.messages(channel_id):
+            if message.author_id == discord_api.bot_user_id and message.interaction_id is None:
+                return message
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the bot posted nothing in channel {channel_id}")

@@ -1,0 +1,43 @@
+"""After a crash or a kill: telling the members whose jobs were cut off, with a button to try again."""
+
+import logging
+
+import discord
+
+from bot.app.i18n import catalogue
+from bot.app.render import shorten
+from bot.app.views.results import ResultButton
+from bot.core.storage import JobRecord
+
+log = logging.getLogger(__name__)
+
+PROMPT_PREVIEW = 80
+
+
+async def tell_interrupted(client: discord.Client, jobs: list[JobRecord]) -> None:
+    """Tell each member, once the bot is connected: in the job's channel (mentioning them), else directly."""
+    await client.wait_until_ready()
+    for record in jobs:
+        try:
+            await _tell(client, record)
+        except Exception:  # one member we can't reach must not stop the others being told
+            log.exception("could not tell user %s about interrupted job %s", record.user_id, record.id)
+
+
+async def _tell(client: discord.Client, record: JobRecord) -> None:
+    guild = client.get_guild(record.guild_id) if record.guild_id is not None else None
+    locale = guild.preferred_locale if guild is not None else discord.Locale.american_english
+    prompt = discord.utils.escape_markdown(shorten(" ".join(record.prompt.split()), PROMPT_PREVIEW))
+    text = catalogue.text(locale, "recovery.interrupted", user=f"<@{record.user_id}>", prompt=prompt)
+    view = discord.ui.View(timeout=None)
+    view.add_item(ResultButton("reroll", record.id, record.user_id, catalogue.text(locale, "button.retry")))
+    channel = client.get_channel(record.channel_id) if record.channel_id is not None else None
+    if isinstance(channel, discord.abc.Messageable):
+        try:
+            mention = discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(record.user_id)])
+            await channel.send(text, view=view, allowed_mentions=mention)
+            return
+        except discord.HTTPException:
+            log.warning("could not post in channel %s about job %s; trying a direct message", channel, record.id)
+    user = await client.fetch_user(record.user_id)
+    await user.send(text, view=view)
