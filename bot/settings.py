@@ -67,6 +67,7 @@ class Settings:
     queue_max_per_user: int = 3
     queue_max_per_server: int = 50
     shutdown_grace: float = 5.0
+    progress_interval: float = 3.0
     interaction_token_lifetime: float = 900.0
     dev_guild_ids: tuple[int, ...] = ()
     owner_ids: frozenset[int] = frozenset()
@@ -118,6 +119,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         queue_max_per_user=_number(env, "QUEUE_MAX_PER_USER", 3, int, low=0),
         queue_max_per_server=_number(env, "QUEUE_MAX_PER_SERVER", 50, int, low=0),
         shutdown_grace=_number(env, "SHUTDOWN_GRACE_SECONDS", 5.0, float, low=0.0, high=3600.0),
+        progress_interval=_number(env, "PROGRESS_INTERVAL_SECONDS", 3.0, float, low=0.5, high=60.0),
         interaction_token_lifetime=_number(env, "INTERACTION_TOKEN_LIFETIME", 900.0, float, low=1.0, high=900.0),
         dev_guild_ids=tuple(_ids(env, "DEV_GUILD_IDS")),
         owner_ids=frozenset(_ids(env, "OWNER_IDS")),

@@ -101,7 +101,7 @@ class ImageBot(commands.Bot):
         self.jobs = JobService(
             self.generation, self.fetcher, self.storage, self.policy, accountant, queue, settings.edit_input_mode
         )
-        self.progress = ProgressBoard(self.jobs)
+        self.progress = ProgressBoard(self.jobs, interval=settings.progress_interval)
         self.progress.start()
         self.tree.add_command(imagine_command(self.jobs))
         self.tree.add_command(edit_command(self.jobs, settings.edit_max_attachments))
