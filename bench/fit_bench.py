@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.app.delivery import fit_all  # noqa: E402
+from bot.core.fitting import FittedImage, fit_image  # noqa: E402
 from bot.core.imageapi import ImageBytes  # noqa: E402
 from bot.core.images import sniff_format  # noqa: E402
 from tests.loopback.image_api.render import render_image  # noqa: E402
@@ -33,6 +33,11 @@ async def loop_lateness(stop: asyncio.Event) -> list[float]:
         await asyncio.sleep(TICK)
         lateness.append(time.perf_counter() - started - TICK)
     return lateness
+
+
+async def fit_all(images: list[ImageBytes], limit: int) -> list[FittedImage]:
+    """As the bot does it: one image at a time, in a worker thread."""
+    return [await asyncio.to_thread(fit_image, image, limit) for image in images]
 
 
 async def main(arguments: argparse.Namespace) -> None:

@@ -21,6 +21,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.e2e.helpers import outcome  # noqa: E402
 from tests.loopback.discord import DiscordServer, InteractionHandle  # noqa: E402
 from tests.loopback.image_api import ImageAPIServer  # noqa: E402
 
@@ -37,7 +38,7 @@ def percentile(values: list[float], fraction: float) -> float:
 
 async def delivery(handle: InteractionHandle) -> float:
     """Seconds from the gateway event to the response holding the images."""
-    message = await handle.final(timeout=120)
+    message = await handle.final(timeout=120, until=outcome)
     if not message.files:
         raise RuntimeError(f"no images: {message.content!r}")
     return asyncio.get_running_loop().time() - handle.dispatched_at
@@ -59,14 +60,15 @@ def peak_rss_mib(pid: int) -> float:
 
 
 async def start_bot(
-    discord_api: DiscordServer, image_api: ImageAPIServer, guild_id: int, slots: int, profile: str | None
+    discord_api: DiscordServer, image_api: ImageAPIServer, guild_ids: str, slots: int, profile: str | None
 ) -> asyncio.subprocess.Process:
+    """`python -m bot` against the loopback servers, with its commands in the comma-separated `guild_ids`."""
     env = os.environ | {
         "DISCORD_TOKEN": TOKEN,
         "IMAGE_API_KEY": API_KEY,
         "IMAGE_API_BASE_URL": image_api.base_url,
         "IMAGE_API_CONCURRENCY": str(slots),
-        "DEV_GUILD_IDS": str(guild_id),
+        "DEV_GUILD_IDS": guild_ids,
         "DISCORD_API_BASE_URL": discord_api.rest_base,
         "DISCORD_GATEWAY_URL": discord_api.gateway_url,
         "LOG_LEVEL": "WARNING",
@@ -84,7 +86,7 @@ async def run(requests: int, latency: float, ramp: float, slots: int, warmup: in
     await image_api.start()
     guild = discord_api.add_guild(name="Bench")
     users = [discord_api.add_user(name=f"user{n}", guild_id=guild.id) for n in range(requests)]
-    bot = await start_bot(discord_api, image_api, guild.id, slots, profile)
+    bot = await start_bot(discord_api, image_api, str(guild.id), slots, profile)
     try:
         await discord_api.wait_commands(timeout=60)
         await discord_api.wait_ready(timeout=60)
@@ -92,7 +94,7 @@ async def run(requests: int, latency: float, ramp: float, slots: int, warmup: in
         # meets the default cooldown
         for user in [discord_api.add_user(name=f"warmup{n}", guild_id=guild.id) for n in range(warmup)]:
             await (await discord_api.slash("imagine", user=user, guild=guild, options={"prompt": "warm up"})).final(
-                timeout=30
+                timeout=30, until=outcome
             )
 
         image_api.reset()

@@ -24,9 +24,9 @@ from bot.app.views.cancel import CancelButton
 from bot.app.views.results import ResultButton
 from bot.core.accounting import Accountant
 from bot.core.generation import GenerationService, RequestRules
-from bot.core.imageapi import Generation, ImageAPIClient, ImageAPIConfig
+from bot.core.imageapi import ImageAPIClient, ImageAPIConfig
 from bot.core.inputs import DISCORD_CDN_ORIGINS, PictureFetcher
-from bot.core.jobs import JobService
+from bot.core.jobs import JobResult, JobService
 from bot.core.limits import ServerLimits
 from bot.core.policy import Policy
 from bot.core.queue import FairQueue
@@ -93,7 +93,7 @@ class ImageBot(commands.Bot):
         )
         self.policy = Policy(self.storage, limit_defaults(settings))
         accountant = Accountant(self.storage, settings.image_prices)
-        queue: FairQueue[Generation] = FairQueue(
+        queue: FairQueue[JobResult] = FairQueue(
             settings.image_api_concurrency,
             max_per_user=settings.queue_max_per_user,
             max_per_server=settings.queue_max_per_server,

@@ -1,6 +1,5 @@
 """Running a job for an interaction and posting its images, with result buttons, in the interaction's response."""
 
-import asyncio
 import functools
 import logging
 from collections.abc import Callable, Sequence
@@ -13,7 +12,6 @@ from bot.app.i18n import catalogue
 from bot.app.posting import elsewhere_may_work, to_channel_or_dm, token_alive, with_retries
 from bot.app.requester import requester_of
 from bot.app.views.results import result_view
-from bot.core.fitting import FittedImage, fit_image
 from bot.core.generation import ImageAsk
 from bot.core.imageapi import ImageBytes
 from bot.core.jobs import Job, JobKind, JobService
@@ -47,39 +45,31 @@ async def run_and_deliver(interaction: discord.Interaction, jobs: JobService, jo
         record.quality or "1k",
         len(record.pictures),
     )
-    await jobs.submit(job)
+    limit = min(interaction.filesize_limit, render.MAX_REQUEST_BYTES)
+    await jobs.submit(job, limit)
     board = interaction.client.progress  # type: ignore[attr-defined]
     board.watch(job.id, interaction, record.user_id)
     try:
-        generation = await jobs.outcome(job)
+        result = await jobs.outcome(job)
     finally:
         await board.unwatch(job.id)  # no progress edit may land on top of the result
+    generated = len(result.images)
     try:
-        limit = min(interaction.filesize_limit, render.MAX_REQUEST_BYTES)
-        fitted = await fit_all(generation.images, limit)
         summary = render.ResultSummary(
             job.request,
-            generation.seconds,
+            result.seconds,
             record.user_id,
             kind=JobKind(record.kind),
             picture_count=len(record.pictures),
-            fitted=tuple(fitted),
+            fitted=tuple(result.images),
             upload_limit=limit,
         )
-        message_id = await _post(interaction, job, summary, [item.image for item in fitted])
+        message_id = await _post(interaction, job, summary, [item.image for item in result.images])
     except Exception:
-        await jobs.finish(job, JobStatus.FAILED, generated=len(generation.images))  # billed upstream all the same
+        await jobs.finish(job, JobStatus.FAILED, generated=generated)  # billed upstream all the same
         raise
-    await jobs.finish(
-        job, JobStatus.DONE, delivered=len(fitted), generated=len(generation.images), message_id=message_id
-    )
-    log.info("job %s: delivered %d images in %.1fs", job.id, len(fitted), generation.seconds)
-
-
-async def fit_all(images: Sequence[ImageBytes], limit: int) -> list[FittedImage]:
-    """Each image under the upload limit, one at a time in a worker thread: a 4K decode neither blocks the
-    event loop nor piles up in memory."""
-    return [await asyncio.to_thread(fit_image, image, limit) for image in images]
+    await jobs.finish(job, JobStatus.DONE, delivered=generated, generated=generated, message_id=message_id)
+    log.info("job %s: delivered %d images in %.1fs", job.id, generated, result.seconds)
 
 
 async def _post(

@@ -15,8 +15,9 @@ from enum import StrEnum
 
 from bot.core.accounting import Accountant
 from bot.core.errors import QueueClosed, QueueFull, QuotaExceeded
+from bot.core.fitting import FittedImage, fit_image
 from bot.core.generation import GenerationService, ImageAsk
-from bot.core.imageapi import Generation, GenerationRequest
+from bot.core.imageapi import GenerationRequest, ImageBytes
 from bot.core.inputs import PictureFetcher, PictureRef, encode_for_api
 from bot.core.limits import Requester, caps_for, check_request
 from bot.core.policy import Policy
@@ -36,6 +37,14 @@ class JobKind(StrEnum):
     IMAGINE = "imagine"
     EDIT = "edit"
     UPSCALE = "upscale"
+
+
+@dataclass(frozen=True, slots=True)
+class JobResult:
+    """A job's images, each fitted under the upload limit, and the seconds the image API took."""
+
+    images: list[FittedImage]
+    seconds: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +71,7 @@ class JobService:
         storage: Storage,
         policy: Policy,
         accountant: Accountant,
-        queue: FairQueue[Generation],
+        queue: FairQueue[JobResult],
         input_mode: str,
     ) -> None:
         self._generation = generation
@@ -72,6 +81,8 @@ class JobService:
         self._accountant = accountant
         self._queue = queue
         self._input_mode = input_mode
+        # one image decoded and re-encoded at a time: a 4K picture takes ~50 MB decoded
+        self._image_work = asyncio.Semaphore(1)
         self._in_flight: set[str] = set()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -119,10 +130,11 @@ class JobService:
     async def load(self, job_id: str) -> JobRecord | None:
         return await self._storage.load_job(job_id)
 
-    async def submit(self, job: Job) -> None:
+    async def submit(self, job: Job, upload_limit: int) -> None:
         """Record the job, book its images, and queue it; raises QuotaExceeded, QueueFull or QueueClosed.
 
-        The job counts as in flight from here until `finish`.
+        Its images are fitted under `upload_limit` bytes each before its slot is freed, so that memory is bounded
+        by the slots, not by how many results wait for Discord. The job counts as in flight until `finish`.
         """
         self._in_flight.add(job.id)
         self._idle.clear()
@@ -134,12 +146,14 @@ class JobService:
             self._landed(job)
             raise
         try:
-            self._queue.submit(job.id, job.record.guild_id, job.record.user_id, lambda: self._generate(job))
+            self._queue.submit(
+                job.id, job.record.guild_id, job.record.user_id, lambda: self._generate(job, upload_limit)
+            )
         except (QueueFull, QueueClosed):
             await self.finish(job, JobStatus.FAILED)
             raise
 
-    async def outcome(self, job: Job) -> Generation:
+    async def outcome(self, job: Job) -> JobResult:
         """Wait for a submitted job's images; a failure or cancellation settles it, releasing its booking."""
         try:
             return await self._queue.result(job.id)
@@ -147,9 +161,9 @@ class JobService:
             await self.finish(job, JobStatus.FAILED)
             raise
 
-    async def run(self, job: Job) -> Generation:
+    async def run(self, job: Job, upload_limit: int) -> JobResult:
         """Submit the job and wait for its images."""
-        await self.submit(job)
+        await self.submit(job, upload_limit)
         return await self.outcome(job)
 
     def place(self, job_id: str) -> Place | None:
@@ -173,13 +187,18 @@ class JobService:
         if queued or running:
             log.warning("stopping: %d queued and %d running jobs cancelled", len(queued), len(running))
 
-    async def _generate(self, job: Job) -> Generation:
-        """A job's work once it has a slot: fetch and check its pictures, then ask the image API."""
+    async def _generate(self, job: Job, upload_limit: int) -> JobResult:
+        """A job's work once it has a slot: fetch and check its pictures, ask the image API, fit the images."""
         request = job.request
         if refs := [PictureRef(source.name, source.url) for source in job.record.pictures]:
             pictures = await self._fetcher.fetch_all(refs)
             request = dataclasses.replace(request, images=encode_for_api(pictures, self._input_mode))
-        return await self._generation.generate(request)
+        generation = await self._generation.generate(request)
+        return JobResult([await self._fit(image, upload_limit) for image in generation.images], generation.seconds)
+
+    async def _fit(self, image: ImageBytes, limit: int) -> FittedImage:
+        async with self._image_work:
+            return await asyncio.to_thread(fit_image, image, limit)  # never on the event loop
 
     async def finish(
         self, job: Job, status: JobStatus, *, delivered: int = 0, generated: int = 0, message_id: int | None = None

@@ -15,9 +15,9 @@ from PIL import Image
 from bot.core import errors
 from bot.core.accounting import Accountant
 from bot.core.generation import GenerationService, ImageAsk, RequestRules
-from bot.core.imageapi import Generation, ImageAPIClient, ImageAPIConfig
+from bot.core.imageapi import ImageAPIClient, ImageAPIConfig
 from bot.core.inputs import PictureFetcher, PictureRef
-from bot.core.jobs import JobKind, JobService
+from bot.core.jobs import JobKind, JobResult, JobService
 from bot.core.limits import Requester, ServerLimits
 from bot.core.policy import Policy
 from bot.core.queue import FairQueue
@@ -25,6 +25,7 @@ from bot.core.storage import JobStatus, Storage, open_storage
 from tests.loopback.image_api import ImageAPIServer
 
 KEY = "sk-jobs"
+UPLOAD_LIMIT = 10 * 1024 * 1024
 PRICES = {"gemini-3-pro-image-preview": 134_000, "*": 39_000}
 MODELS = ("gemini-3-pro-image-preview", "gemini-2.5-flash-image")
 RULES = RequestRules(MODELS, MODELS[0], 1000, {"gemini-2.5-flash-image": 3, "*": 14})
@@ -57,7 +58,7 @@ class Setup:
         )
         policy = Policy(self.storage, limits or ServerLimits())
         generation = GenerationService(client, RULES, "salt")
-        queue: FairQueue[Generation] = FairQueue(2)
+        queue: FairQueue[JobResult] = FairQueue(2)
         accountant = Accountant(self.storage, PRICES)
         return JobService(generation, fetcher, self.storage, policy, accountant, queue, input_mode)
 
@@ -91,11 +92,11 @@ async def test_a_job_is_recorded_booked_run_and_settled(setup) -> None:
     jobs = setup.jobs()
     job = await jobs.create(ImageAsk("a fox", user_id=7, guild_id=8, count=2), JobKind.IMAGINE, requester(7))
 
-    generation = await jobs.run(job)
+    result = await jobs.run(job, UPLOAD_LIMIT)
     assert await setup.storage.user_reserved(8, 7) == 2  # booked while it runs
     await jobs.finish(job, JobStatus.DONE, delivered=2, generated=2, message_id=55)
 
-    assert len(generation.images) == 2
+    assert len(result.images) == 2
     record = await jobs.load(job.id)
     assert record is not None
     assert (record.kind, record.user_id, record.guild_id, record.channel_id) == ("imagine", 7, 8, 9)
@@ -109,12 +110,12 @@ async def test_a_job_is_recorded_booked_run_and_settled(setup) -> None:
 async def test_a_job_over_a_quota_is_refused_and_nothing_is_generated(setup) -> None:
     jobs = setup.jobs(limits=ServerLimits(user_daily_images=2))
     first = await jobs.create(ImageAsk("a", user_id=3, guild_id=8, count=2), JobKind.IMAGINE, requester(3))
-    await jobs.run(first)
+    await jobs.run(first, UPLOAD_LIMIT)
     await jobs.finish(first, JobStatus.DONE, delivered=2, generated=2)
     second = await jobs.create(ImageAsk("b", user_id=3, guild_id=8), JobKind.IMAGINE, requester(3))
 
     with pytest.raises(errors.QuotaExceeded) as refused:
-        await jobs.run(second)
+        await jobs.run(second, UPLOAD_LIMIT)
 
     assert (refused.value.limit, refused.value.used, refused.value.allowed) == ("user_daily", 2, 2)
     assert len(setup.api.requests) == 1
@@ -126,7 +127,7 @@ async def test_a_job_over_a_quota_is_refused_and_nothing_is_generated(setup) -> 
 async def test_a_failure_after_generation_refunds_the_images_but_counts_the_cost(setup) -> None:
     jobs = setup.jobs()
     job = await jobs.create(ImageAsk("a", user_id=4, guild_id=8, count=3), JobKind.IMAGINE, requester(4))
-    await jobs.run(job)
+    await jobs.run(job, UPLOAD_LIMIT)
 
     await jobs.finish(job, JobStatus.FAILED, generated=3)  # e.g. Discord refused the upload
 
@@ -150,7 +151,7 @@ async def test_an_edit_sends_its_pictures_in_order_and_records_their_links(setup
     pictures = (setup.picture("blue.png"), setup.picture("red.png"))
     job = await jobs.create(ImageAsk("swap", user_id=1, pictures=pictures), JobKind.EDIT, requester(guild_id=None))
 
-    await jobs.run(job)
+    await jobs.run(job, UPLOAD_LIMIT)
 
     assert setup.api.last_request.input_images == [PICTURES["blue.png"], PICTURES["red.png"]]
     record = await jobs.load(job.id)
@@ -170,7 +171,9 @@ async def test_the_input_mode_decides_how_pictures_are_sent(setup, mode, entry) 
     jobs = setup.jobs(mode)
     picture = setup.picture("red.png")
 
-    await jobs.run(await jobs.create(ImageAsk("x", user_id=1, pictures=(picture,)), JobKind.EDIT, requester()))
+    await jobs.run(
+        await jobs.create(ImageAsk("x", user_id=1, pictures=(picture,)), JobKind.EDIT, requester()), UPLOAD_LIMIT
+    )
 
     assert setup.api.last_request.json["image"] == [entry or picture.url]
 
@@ -180,7 +183,7 @@ async def test_a_failed_job_is_marked_failed(setup) -> None:
     job = await jobs.create(ImageAsk("x", 1, 8, pictures=(setup.picture("gone.png"),)), JobKind.EDIT, requester())
 
     with pytest.raises(errors.PictureUnavailable):
-        await jobs.run(job)
+        await jobs.run(job, UPLOAD_LIMIT)
 
     record = await jobs.load(job.id)
     assert record is not None
@@ -197,7 +200,7 @@ async def test_again_repeats_a_recorded_job_as_a_new_one(setup) -> None:
         JobKind.EDIT,
         requester(5, 6, 7),
     )
-    await jobs.run(first)
+    await jobs.run(first, UPLOAD_LIMIT)
 
     second = await jobs.again(first.record, requester(5, 6, 7))
 
