@@ -42,6 +42,10 @@ async def run(arguments: argparse.Namespace) -> None:
     guilds = [discord_api.add_guild(name=f"Server {n}") for n in range(arguments.servers)]
     users = [discord_api.add_user(name=f"user{n}", guild_id=guilds[n % len(guilds)].id) for n in range(requests)]
     bot = await start_bot(discord_api, image_api, ",".join(str(guild.id) for guild in guilds), slots, None)
+    if arguments.pin and len(os.sched_getaffinity(0)) >= 2:  # the bot on one core, this load generator on another
+        cores = sorted(os.sched_getaffinity(0))
+        os.sched_setaffinity(bot.pid, {cores[1]})
+        os.sched_setaffinity(0, {cores[0]})
     try:
         await discord_api.wait_commands(timeout=60)
         await discord_api.wait_ready(timeout=60)
@@ -99,6 +103,7 @@ def main() -> None:
     parser.add_argument("--slots", type=int, default=20, help="IMAGE_API_CONCURRENCY (C)")
     parser.add_argument("--latency", type=float, default=1.0, help="image API latency in seconds (L)")
     parser.add_argument("--quality", choices=("1k", "2k", "4k"), help="quality asked for (default: the API's 1k)")
+    parser.add_argument("--pin", action="store_true", help="run the bot and the load generator on separate cores")
     parser.add_argument("--grain", type=float, default=0.0, help="noise in the images; 8 makes a 4K PNG ~19 MiB")
     args = parser.parse_args()
     os.environ.setdefault("LIMIT_MAX_QUALITY", "4k")  # the default limits allow 2k at most
