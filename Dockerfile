@@ -14,6 +14,7 @@ RUN pip install .
 
 USER bot
 VOLUME ["/data"]
-# Time for a graceful stop after SIGTERM; `docker stop -t` and compose's stop_grace_period should match.
+# On SIGTERM the bot takes no new jobs, cancels queued ones, gives running ones SHUTDOWN_GRACE_SECONDS (5)
+# and a few seconds to tell their members: within `docker stop`'s default 10 s. Raise both together.
 STOPSIGNAL SIGTERM
 CMD ["python", "-m", "bot"]
