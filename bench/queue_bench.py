@@ -61,10 +61,11 @@ async def run(arguments: argparse.Namespace) -> None:
         limited_before = discord_api.rate_limited
         bot_cpu = cpu_seconds(bot.pid)
         started = time.perf_counter()
-        handles = [
-            await discord_api.slash("imagine", user=user, guild=guilds[n % len(guilds)], options=options)
-            for n, user in enumerate(users)
-        ]
+        handles = []
+        for n, user in enumerate(users):  # evenly over the ramp; a ramp of 0 sends them all at once
+            await asyncio.sleep(max(0.0, started + arguments.ramp * n / requests - time.perf_counter()))
+            guild = guilds[n % len(guilds)]
+            handles.append(await discord_api.slash("imagine", user=user, guild=guild, options=options))
         results = await asyncio.gather(*(handle.final(timeout=600, until=outcome) for handle in handles))
         makespan = time.perf_counter() - started
         bot_cpu = cpu_seconds(bot.pid) - bot_cpu
@@ -103,6 +104,7 @@ def main() -> None:
     parser.add_argument("--slots", type=int, default=20, help="IMAGE_API_CONCURRENCY (C)")
     parser.add_argument("--latency", type=float, default=1.0, help="image API latency in seconds (L)")
     parser.add_argument("--quality", choices=("1k", "2k", "4k"), help="quality asked for (default: the API's 1k)")
+    parser.add_argument("--ramp", type=float, default=0.0, help="seconds over which the jobs are sent (0: at once)")
     parser.add_argument("--pin", action="store_true", help="run the bot and the load generator on separate cores")
     parser.add_argument("--grain", type=float, default=0.0, help="noise in the images; 8 makes a 4K PNG ~19 MiB")
     args = parser.parse_args()
