@@ -14,7 +14,13 @@ Set-up: ``add_guild``, ``add_channel``, ``add_role``, ``add_user``, ``add_member
 ``expire_attachment``. User actions (each returns an ``InteractionHandle``): ``slash``, ``context_menu``,
 ``click``, ``submit_modal``; ``post_message`` posts a user's message. Inspection: ``messages``, ``message``,
 ``message_payload``, ``commands``, ``interactions``, ``requests``, ``status_counts``, ``sessions``,
-``identify_count``, ``resume_count``. Faults: ``fail_next``, ``disconnect_sessions``, ``request_reconnect``.
+``identify_count``, ``resume_count``, ``rate_limited``, ``rate_limit_trips``. Faults: ``fail_next``,
+``disconnect_sessions``, ``request_reconnect``.
+
+Discord's rate limits are enforced by default (``ratelimits`` has the numbers): 5 requests per 2 s per interaction
+token on the interaction webhook, 5 per 5 s per channel for message creation and for edits and deletions, 50 per
+second per bot elsewhere; ``DiscordServer(rate_limits=False)`` turns them off, ``rate_limits=RateLimits(...)``
+changes them. Refusals are 429s discord.py honours, recorded in ``requests`` with their ``bucket``.
 
 Further details: ``slash`` with neither ``guild`` nor ``channel`` is a DM; a name like ``"group sub"`` reaches
 subcommands; options are checked against the registered schema (``ValueError``), unknown commands raise
@@ -39,6 +45,7 @@ from . import permissions
 from .gateway import GatewaySession
 from .interactions import InteractionHandle
 from .invocations import AttachmentInput
+from .ratelimits import Limit, RateLimits
 from .server import DiscordServer
 from .state import (
     EPHEMERAL,
@@ -65,8 +72,10 @@ __all__ = [
     "GatewaySession",
     "GuildRecord",
     "InteractionHandle",
+    "Limit",
     "MemberRecord",
     "MessageRecord",
+    "RateLimits",
     "RequestRecord",
     "RoleRecord",
     "UserRecord",

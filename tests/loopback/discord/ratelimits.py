@@ -66,7 +66,11 @@ def rate_limited_response(
     retry_after: float, *, is_global: bool = False, code: int = 0, headers: Mapping[str, str] | None = None
 ) -> web.Response:
     """Discord's 429: the body discord.py reads, ``Retry-After`` in whole seconds, and the ``Via`` it requires."""
-    body: dict[str, object] = {"message": "You are being rate limited.", "retry_after": retry_after, "global": is_global}
+    body: dict[str, object] = {
+        "message": "You are being rate limited.",
+        "retry_after": retry_after,
+        "global": is_global,
+    }
     if code:
         body["code"] = code
     answer = {

@@ -1,4 +1,4 @@
-"""The aiohttp application: routes, bot-token auth, fault injection, Discord-shaped errors, request log."""
+"""The aiohttp application: routes, bot-token auth, fault injection, rate limits, Discord-shaped errors, request log."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from .config import API_PREFIX, GATEWAY_PATH
 from .context import ARRIVAL_KEY, INTERACTION_KEY, ServerContext
 from .errors import DiscordHTTPError, method_not_allowed, not_found, unauthorized
 from .interactions import InteractionHandle
+from .ratelimits import RateLimitExceeded, Ticket
 from .responses import error_response
 from .routes_channels import ChannelRoutes
 from .routes_core import CoreRoutes
@@ -45,6 +46,16 @@ def _authorized(ctx: ServerContext, request: web.Request) -> bool:
     return header == f"Bot {ctx.config.token}"
 
 
+def _note_refusal(ctx: ServerContext, path: str, arrived: float, status: int, code: int, message: str) -> None:
+    """Tell the interaction a refused request was about (if any) that it was refused before any handler ran."""
+    handle = _interaction_for(ctx, path)
+    if handle is None:
+        return
+    if _INTERACTION_PATH.match(path):
+        handle.note_callback_arrival(arrived)
+    handle.note_error(status, code, message)
+
+
 def _middleware(ctx: ServerContext) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -54,22 +65,27 @@ def _middleware(ctx: ServerContext) -> Callable[[web.Request, Handler], Awaitabl
         request[ARRIVAL_KEY] = loop.time()
         path = api_path(request.path)
         code: int | None = None
+        ticket: Ticket | None = None
+        bucket: str | None = None
         fault = ctx.faults.take(request.method, path)
         if fault is not None:
             await request.read()
             response: web.StreamResponse = fault.response()
             code = fault.code
-            handle = _interaction_for(ctx, path)
-            if handle is not None:
-                if _INTERACTION_PATH.match(path):
-                    handle.note_callback_arrival(request[ARRIVAL_KEY])
-                handle.note_error(fault.status, fault.code, f"injected {fault.status}")
+            _note_refusal(ctx, path, request[ARRIVAL_KEY], fault.status, fault.code, f"injected {fault.status}")
         else:
             try:
-                needs_token = request.path.startswith(API_PREFIX + "/") and not _UNAUTHENTICATED.search(path)
-                if needs_token and not _authorized(ctx, request):
+                in_api = request.path.startswith(API_PREFIX + "/")
+                if in_api and not _UNAUTHENTICATED.search(path) and not _authorized(ctx, request):
                     raise unauthorized()
+                if in_api:
+                    ticket = ctx.rate_limiter.admit(request.method, path, request.headers.get("Authorization", ""))
                 response = await handler(request)
+            except RateLimitExceeded as refused:
+                await request.read()
+                response = refused.response()
+                bucket = refused.bucket
+                _note_refusal(ctx, path, request[ARRIVAL_KEY], 429, 0, f"rate limited ({bucket})")
             except DiscordHTTPError as error:
                 response = error_response(error)
                 code = error.code
@@ -82,6 +98,8 @@ def _middleware(ctx: ServerContext) -> Callable[[web.Request, Handler], Awaitabl
             except web.HTTPMethodNotAllowed:
                 response = error_response(method_not_allowed())
                 code = 0
+        if ticket is not None:
+            response.headers.update(ticket.headers(loop.time()))
         ctx.requests.append(
             RequestRecord(
                 method=request.method,
@@ -91,6 +109,7 @@ def _middleware(ctx: ServerContext) -> Callable[[web.Request, Handler], Awaitabl
                 code=code,
                 query=request.query_string,
                 injected=fault is not None,
+                bucket=bucket,
             )
         )
         return response

@@ -22,6 +22,7 @@ from .gateway import CLOSE_UNKNOWN_ERROR, PRIVILEGED_INTENTS, GatewayHub, Gatewa
 from .interactions import InteractionHandle, InteractionRegistry
 from .invocations import AttachmentInput, ChannelRef, GuildRef, InteractionFactory, UserRef
 from .messages import MessageComposer, assign_component_ids
+from .ratelimits import RateLimiter, RateLimits
 from .rest import build_app
 from .snowflakes import SnowflakeGenerator
 from .state import (
@@ -62,7 +63,9 @@ class DiscordServer:
         privileged_intents: int = PRIVILEGED_INTENTS,
         application_flags: int = 0,
         host: str = "127.0.0.1",
+        rate_limits: bool | RateLimits = True,
     ) -> None:
+        """``rate_limits``: ``True`` enforces Discord's limits, ``False`` none, a ``RateLimits`` those numbers."""
         ids = SnowflakeGenerator()
         config = ServerConfig(
             token=token,
@@ -88,6 +91,7 @@ class DiscordServer:
             events=EventPublisher(hub, world),
             composer=MessageComposer(cdn, ids),
             faults=FaultInjector(),
+            rate_limiter=RateLimiter.from_option(rate_limits),
         )
         self._factory = InteractionFactory(config, world, commands, cdn, ids)
         self._host = host
@@ -465,6 +469,20 @@ class DiscordServer:
     def status_counts(self) -> collections.Counter[int]:
         """How many requests got each status."""
         return collections.Counter(record.status for record in self._ctx.requests)
+
+    @property
+    def rate_limits(self) -> RateLimits | None:
+        """The limits enforced, or ``None`` when rate limiting is off."""
+        return self._ctx.rate_limiter.limits
+
+    @property
+    def rate_limited(self) -> int:
+        """How many 429s the rate limiter answered (injected ones not included)."""
+        return sum(1 for record in self._ctx.requests if record.bucket is not None)
+
+    def rate_limit_trips(self) -> collections.Counter[str]:
+        """How many requests each bucket (``global``, ``interaction_webhook``, ...) refused."""
+        return collections.Counter(record.bucket for record in self._ctx.requests if record.bucket is not None)
 
     def fail_next(
         self,

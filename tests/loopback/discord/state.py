@@ -199,5 +199,4 @@ class RequestRecord:
     code: int | None = None
     query: str = ""
     injected: bool = False
-    bucket: str | None = None
-    """The rate limit bucket that refused the request (``global``, ``interaction_webhook``, ...), if one did."""
+    bucket: str | None = None  # the rate limit bucket that refused it ("global", "message_create", ...), if any

@@ -49,9 +49,9 @@ ADMIN = {
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[DiscordServer]:
-    """A started server."""
-    async with DiscordServer() as started:
+async def server(request: pytest.FixtureRequest) -> AsyncIterator[DiscordServer]:
+    """A started server; a test may pass options by indirect parametrization."""
+    async with DiscordServer(**getattr(request, "param", {})) as started:
         yield started
 
 
@@ -152,6 +152,8 @@ async def test_invalid_commands_are_refused_like_discord(server: DiscordServer, 
     assert server.commands() == []
 
 
+# ten message creations in a burst: Discord would refuse the sixth (5 per 5 s per channel), so no rate limits here
+@pytest.mark.parametrize("server", [{"rate_limits": False}], indirect=True)
 async def test_message_limits(server: DiscordServer, http: aiohttp.ClientSession) -> None:
     guild, _ = guild_with_alice(server)
     url = f"{server.rest_base}/channels/{guild.default_channel.id}/messages"
