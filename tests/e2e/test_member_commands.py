@@ -84,6 +84,24 @@ async def test_quota_counts_running_requests_as_held(discord_api, image_api, bot
     await running.final(timeout=15, until=outcome)
 
 
+async def test_quota_counts_other_members_running_requests_against_the_server(
+    discord_api, image_api, bot, guild, member
+) -> None:
+    await bot.policy.set_limit(guild.id, "server_daily_images", 100_000, changed_by=0)
+    day_start, next_day, _, _ = periods(datetime.now(UTC))
+    server_before = (await bot.storage.usage_totals(guild.id, day_start, next_day)).images
+    other = discord_api.add_user("neighbour", guild_id=guild.id)
+    image_api.latency = 2.0
+    running = await discord_api.slash("imagine", user=other, guild=guild, options={"prompt": "wide", "count": 4})
+    async with asyncio.timeout(5):
+        await image_api.wait_in_flight()
+
+    lines = await private_lines(discord_api, guild, member, "quota")
+
+    assert lines[1] == text("quota.server", remaining=100_000 - server_before - 4, allowed=100_000, resets=tomorrow())
+    await running.final(timeout=15, until=outcome)
+
+
 async def test_quota_shows_when_the_cooldown_ends(discord_api, bot, guild, member) -> None:
     await bot.policy.set_limit(guild.id, "cooldown_seconds", 600, changed_by=0)
 

@@ -26,14 +26,14 @@ def quota_command(policy: Policy, storage: Storage) -> app_commands.Command:
         guild_id, user_id = interaction.guild_id or 0, requester.user_id  # guild_only: the server is known
         caps = caps_for(await policy.limits(guild_id), requester.role_ids)
         now = datetime.now(UTC)
-        day_start, next_day, _, _ = periods(now)
+        next_day = periods(now)[1]
         locale = interaction.locale
-        used = (await storage.user_usage(guild_id, user_id, day_start, next_day)).images
-        server_used = (await storage.usage_totals(guild_id, day_start, next_day)).images
+        booked = await storage.booked(guild_id, user_id, now)  # what the bot counts when it books a request
+        reserved = await storage.user_reserved(guild_id, user_id)
         lines = [
-            user_line(caps, used, await storage.user_reserved(guild_id, user_id), next_day, locale),
-            server_line(caps, server_used, next_day, locale),
-            await cooldown_line(storage, caps, guild_id, user_id, now, locale),
+            user_line(caps, booked.user_images - reserved, reserved, next_day, locale),
+            server_line(caps, booked.server_images, next_day, locale),
+            cooldown_line(caps, booked.last_start, now, locale),
         ]
         await answer(interaction, catalogue.text(locale, "quota.title"), lines)
 
@@ -70,7 +70,7 @@ def user_line(caps: Caps, used: int, reserved: int, resets_at: datetime, locale:
 
 
 def server_line(caps: Caps, used: int, resets_at: datetime, locale: discord.Locale) -> str:
-    """What the whole server has left today (others' running requests are not counted here)."""
+    """What the whole server has left today; `used` includes the images every running request holds."""
     if caps.server_daily_images is None:
         return catalogue.text(locale, "quota.server.unlimited")
     return catalogue.text(
@@ -82,14 +82,10 @@ def server_line(caps: Caps, used: int, resets_at: datetime, locale: discord.Loca
     )
 
 
-async def cooldown_line(
-    storage: Storage, caps: Caps, guild_id: int, user_id: int, now: datetime, locale: discord.Locale
-) -> str:
+def cooldown_line(caps: Caps, last: datetime | None, now: datetime, locale: discord.Locale) -> str:
     """The cooldown, and when the member may ask again; it runs from their last running or delivered request."""
     if caps.cooldown_seconds <= 0:
         return catalogue.text(locale, "quota.cooldown.none")
-    entries = await storage.history(user_id, guild_id, limit=HISTORY_LENGTH)
-    last = next((entry.job.created_at for entry in entries if outcome_of(entry) in ("delivered", "running")), None)
     ready_at = None if last is None else last + timedelta(seconds=caps.cooldown_seconds)
     if ready_at is None or ready_at <= now:
         return catalogue.text(locale, "quota.cooldown.ready", seconds=caps.cooldown_seconds)

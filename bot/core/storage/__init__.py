@@ -10,6 +10,7 @@ from typing import Protocol
 
 from bot.core.storage.clock import periods
 from bot.core.storage.errors import StorageError
+from bot.core.storage.quota import Booked
 from bot.core.storage.records import (
     Block,
     Caps,
@@ -79,6 +80,9 @@ class Storage(Protocol):
     async def user_reserved(self, guild_id: int | None, user_id: int) -> int:
         """Images the member has reserved for running jobs in the server (None: in direct messages)."""
 
+    async def booked(self, guild_id: int | None, user_id: int, at: datetime) -> Booked:
+        """What the member and the server hold at `at`, counted exactly as `reserve` counts it."""
+
     async def history(self, user_id: int, guild_id: int | None, limit: int = 10) -> list[HistoryEntry]:
         """The member's latest jobs in the server (None: anywhere), newest first, with their ledger rows."""
 
@@ -119,6 +123,7 @@ async def open_storage(url: str) -> Storage:
 
 __all__ = [
     "Block",
+    "Booked",
     "Caps",
     "DailyUsage",
     "HistoryEntry",

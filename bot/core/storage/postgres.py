@@ -14,7 +14,7 @@ from bot.core.storage import postgres_sql as sql
 from bot.core.storage.clock import periods
 from bot.core.storage.errors import StorageError
 from bot.core.storage.migrations import Migration, load_migrations, pending_migrations
-from bot.core.storage.quota import booked_from_row, check_quota
+from bot.core.storage.quota import Booked, booked_from_row, check_quota
 from bot.core.storage.records import (
     Block,
     Caps,
@@ -175,6 +175,11 @@ class PostgresStorage:
     async def user_reserved(self, guild_id: int | None, user_id: int) -> int:
         """Images the member has reserved for running jobs in the server (None: in direct messages)."""
         return await self._pool.fetchval(sql.USER_RESERVED, guild_id, user_id)
+
+    async def booked(self, guild_id: int | None, user_id: int, at: datetime) -> Booked:
+        """What the member and the server hold at `at`, counted exactly as `reserve` counts it."""
+        row = await self._pool.fetchrow(sql.BOOKED, guild_id, user_id, *periods(at))
+        return booked_from_row(row, as_utc)
 
     async def history(self, user_id: int, guild_id: int | None, limit: int = 10) -> list[HistoryEntry]:
         """The member's latest jobs in the server (None: anywhere), newest first, with their ledger rows."""

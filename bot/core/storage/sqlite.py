@@ -15,7 +15,7 @@ import aiosqlite
 from bot.core.storage import sqlite_sql as sql
 from bot.core.storage.clock import periods
 from bot.core.storage.migrations import Migration, load_migrations, pending_migrations
-from bot.core.storage.quota import booked_from_row, check_quota
+from bot.core.storage.quota import Booked, booked_from_row, check_quota
 from bot.core.storage.records import (
     Block,
     Caps,
@@ -174,6 +174,12 @@ class SQLiteStorage:
     async def user_reserved(self, guild_id: int | None, user_id: int) -> int:
         """Images the member has reserved for running jobs in the server (None: in direct messages)."""
         return (await self._fetch(sql.USER_RESERVED, (guild_id, user_id)))[0][0]
+
+    async def booked(self, guild_id: int | None, user_id: int, at: datetime) -> Booked:
+        """What the member and the server hold at `at`, counted exactly as `reserve` counts it."""
+        windows = zip(("day", "next_day", "month", "next_month"), map(_text, periods(at)), strict=True)
+        (row,) = await self._fetch(sql.BOOKED, {"guild": guild_id, "user": user_id, **dict(windows)})
+        return booked_from_row(row, datetime.fromisoformat)
 
     async def history(self, user_id: int, guild_id: int | None, limit: int = 10) -> list[HistoryEntry]:
         """The member's latest jobs in the server (None: anywhere), newest first, with their ledger rows."""

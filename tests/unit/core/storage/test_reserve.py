@@ -144,3 +144,18 @@ async def test_a_job_is_reserved_once(storage: Storage):
     with pytest.raises(ValueError, match="already holds a reservation"):
         await storage.reserve(booked, Caps())
     assert await storage.user_reserved(GUILD, USER) == 1
+
+
+async def test_booked_shows_what_reserve_counts(storage: Storage):
+    await storage.settle(usage(images=2, at=NOW - timedelta(hours=1)))
+    await storage.settle(usage(user_id=OTHER_USER, images=5, at=NOW - timedelta(hours=2)))
+    await storage.reserve(reservation(images=3, at=NOW), Caps())
+    await storage.reserve(reservation(user_id=OTHER_USER, images=1, at=NOW), Caps())
+
+    booked = await storage.booked(GUILD, USER, NOW + timedelta(minutes=1))
+
+    assert (booked.user_jobs, booked.user_images, booked.server_images) == (1, 5, 11)
+    assert booked.server_cost == 11 * PRICE
+    assert booked.last_start == NOW
+    refused = await refusal(storage, Caps(server_daily_images=11), images=1, at=NOW + timedelta(minutes=1))
+    assert (refused.limit, refused.used) == ("server_daily", booked.server_images)
