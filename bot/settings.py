@@ -72,6 +72,10 @@ class Settings:
     dev_guild_ids: tuple[int, ...] = ()
     owner_ids: frozenset[int] = frozenset()
     log_level: str = "INFO"
+    log_format: str = "text"
+    log_prompts: bool = False
+    health_host: str = "127.0.0.1"
+    health_port: int | None = None
     discord_api_base_url: str = "https://discord.com/api/v10"
     discord_gateway_url: str = "wss://gateway.discord.gg/"
     sync_commands: bool = True
@@ -124,6 +128,10 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         dev_guild_ids=tuple(_ids(env, "DEV_GUILD_IDS")),
         owner_ids=frozenset(_ids(env, "OWNER_IDS")),
         log_level=_log_level(env),
+        log_format=_choice(env, "LOG_FORMAT", "text", ("text", "json")),
+        log_prompts=_flag(env, "LOG_PROMPTS", default=False),
+        health_host=_text(env, "HEALTH_HOST", "127.0.0.1"),
+        health_port=_optional_port(env, "HEALTH_PORT"),
         discord_api_base_url=_url(env, "DISCORD_API_BASE_URL", "https://discord.com/api/v10", ("http", "https")),
         discord_gateway_url=_url(env, "DISCORD_GATEWAY_URL", "wss://gateway.discord.gg/", ("ws", "wss")),
         sync_commands=_flag(env, "SYNC_COMMANDS", default=True),
@@ -227,6 +235,11 @@ def _prices(raw: str) -> dict[str, int]:
         return parse_prices(raw)
     except ValueError as error:
         raise SettingsError(f"IMAGE_PRICES: {error}") from None
+
+
+def _optional_port(env: Mapping[str, str], name: str) -> int | None:
+    """A TCP port, or None (the feature off) when unset."""
+    return _number(env, name, 0, int, low=1, high=65535) if env.get(name, "").strip() else None
 
 
 def _log_level(env: Mapping[str, str]) -> str:
