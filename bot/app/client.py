@@ -13,6 +13,7 @@ from discord.ext import commands
 from bot.app.commands.admin import admin_group
 from bot.app.commands.edit import edit_command
 from bot.app.commands.edit_menu import edit_menu
+from bot.app.commands.help import help_command
 from bot.app.commands.imagine import imagine_command
 from bot.app.commands.limits import limits_group
 from bot.app.commands.member import history_command, quota_command
@@ -111,6 +112,7 @@ class ImageBot(commands.Bot):
         self.tree.add_command(admin_group(self.policy, self.storage, settings.owner_ids))
         self.tree.add_command(quota_command(self.policy, self.storage))
         self.tree.add_command(history_command(self.storage))
+        self.tree.add_command(help_command())
         self.add_dynamic_items(ResultButton, CancelButton)
         if settings.sync_commands:
             await self.sync_commands()

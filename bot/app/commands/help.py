@@ -1,0 +1,46 @@
+"""/help: the commands this member may use here, a line each, in their language."""
+
+from typing import TYPE_CHECKING, TypeAlias
+
+import discord
+from discord import app_commands
+
+from bot.app.i18n import catalogue
+from bot.app.moderation import require_moderator
+from bot.core.errors import NotPermitted
+
+if TYPE_CHECKING:
+    from bot.app.client import ImageBot
+
+Interaction: TypeAlias = "discord.Interaction[ImageBot]"
+
+MEMBER_COMMANDS = ("imagine", "edit", "edit_image", "quota", "history", "help")
+MODERATOR_COMMANDS = ("limits", "usage")
+ADMIN_COMMANDS = ("admin",)
+
+
+def help_command() -> app_commands.Command:
+    @app_commands.command(name="help", description="What this bot can do for you here")
+    @app_commands.guild_only()
+    async def help_(interaction: Interaction) -> None:
+        locale = interaction.locale
+        sections = [("help.members", MEMBER_COMMANDS)]
+        if await _is_moderator(interaction):
+            sections.append(("help.moderators", MODERATOR_COMMANDS))
+        if interaction.user.id in interaction.client.settings.owner_ids:
+            sections.append(("help.admins", ADMIN_COMMANDS))
+        embed = discord.Embed(title=catalogue.text(locale, "help.title"), colour=discord.Colour.blurple())
+        for heading, names in sections:
+            lines = [catalogue.text(locale, f"help.command.{name}") for name in names]
+            embed.add_field(name=catalogue.text(locale, heading), value="\n".join(lines), inline=False)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    return help_
+
+
+async def _is_moderator(interaction: Interaction) -> bool:
+    try:
+        await require_moderator(interaction)
+    except NotPermitted:
+        return False
+    return True
