@@ -4,7 +4,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    DATA_DIR=/data
+    DATA_DIR=/data \
+    HEALTH_PORT=8080
 
 RUN useradd --create-home --uid 10001 bot && mkdir -p /data && chown bot:bot /data
 WORKDIR /app
@@ -17,4 +18,7 @@ VOLUME ["/data"]
 # On SIGTERM the bot takes no new jobs, cancels queued ones, gives running ones SHUTDOWN_GRACE_SECONDS (5)
 # and a few seconds to tell their members: within `docker stop`'s default 10 s. Raise both together.
 STOPSIGNAL SIGTERM
+# /healthz answers 200 while the gateway is connected and the database answers (the image has no curl)
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ['HEALTH_PORT']}/healthz\", timeout=4)"]
 CMD ["python", "-m", "bot"]

@@ -29,7 +29,7 @@ def main() -> None:
     except SettingsError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         raise SystemExit(EXIT_BAD_SETTINGS) from None
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.log_format, secrets=(settings.discord_token, settings.image_api_key))
     try:
         asyncio.run(run(settings))
     except discord.LoginFailure:

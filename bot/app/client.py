@@ -19,6 +19,7 @@ from bot.app.commands.limits import limits_group
 from bot.app.commands.member import history_command, quota_command
 from bot.app.commands.usage import usage_command
 from bot.app.errors import ImageTree
+from bot.app.health import HealthServer
 from bot.app.progress import ProgressBoard
 from bot.app.recovery import tell_interrupted
 from bot.app.views.cancel import CancelButton
@@ -29,6 +30,7 @@ from bot.core.imageapi import ImageAPIClient, ImageAPIConfig
 from bot.core.inputs import DISCORD_CDN_ORIGINS, PictureFetcher
 from bot.core.jobs import JobResult, JobService
 from bot.core.limits import ServerLimits
+from bot.core.metrics import Metrics
 from bot.core.policy import Policy
 from bot.core.queue import FairQueue
 from bot.core.storage import Storage, open_storage
@@ -67,6 +69,8 @@ class ImageBot(commands.Bot):
         self.policy: Policy
         self.jobs: JobService
         self.progress: ProgressBoard | None = None
+        self.metrics = Metrics()
+        self.health: HealthServer | None = None
         self._recovery: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
@@ -84,7 +88,7 @@ class ImageBot(commands.Bot):
         rules = RequestRules(
             settings.image_models, settings.image_default_model, settings.prompt_max_length, settings.model_max_pictures
         )
-        self.generation = GenerationService(client, rules, user_salt(settings))
+        self.generation = GenerationService(client, rules, user_salt(settings), self.metrics)
         self.fetcher = PictureFetcher(
             self.picture_session,
             allowed_origins=picture_origins(settings),
@@ -104,6 +108,10 @@ class ImageBot(commands.Bot):
         )
         self.progress = ProgressBoard(self.jobs, interval=settings.progress_interval)
         self.progress.start()
+        self.metrics.watch_queue(lambda: queue.queued, lambda: queue.running, queue.slots)
+        if settings.health_port is not None:
+            self.health = HealthServer(self, self.metrics, settings.health_host, settings.health_port)
+            await self.health.start()
         self.tree.add_command(imagine_command(self.jobs))
         self.tree.add_command(edit_command(self.jobs, settings.edit_max_attachments))
         self.tree.add_command(edit_menu())
@@ -145,6 +153,8 @@ class ImageBot(commands.Bot):
         for session in (self.api_session, self.picture_session):
             if session is not None:
                 await session.close()
+        if self.health is not None:
+            await self.health.stop()  # late: it says "unhealthy" while the bot stops
         if self.storage is not None:
             await self.storage.close()
 

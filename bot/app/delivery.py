@@ -12,9 +12,12 @@ from bot.app.i18n import catalogue
 from bot.app.posting import elsewhere_may_work, to_channel_or_dm, token_alive, with_retries
 from bot.app.requester import requester_of
 from bot.app.views.results import result_view
+from bot.core.errors import BotError
 from bot.core.generation import ImageAsk
 from bot.core.imageapi import ImageBytes
 from bot.core.jobs import Job, JobKind, JobService
+from bot.core.log_context import job_context
+from bot.core.metrics import Metrics, job_outcome
 from bot.core.storage import JobStatus
 
 log = logging.getLogger(__name__)
@@ -22,7 +25,11 @@ log = logging.getLogger(__name__)
 
 async def start_job(interaction: discord.Interaction, jobs: JobService, ask: ImageAsk, kind: JobKind) -> None:
     """Check the ask (a refusal is answered privately, before the defer), acknowledge, then run and deliver."""
-    job = await jobs.create(ask, kind, requester_of(interaction))
+    try:
+        job = await jobs.create(ask, kind, requester_of(interaction))
+    except BotError as error:
+        interaction.client.metrics.job_finished(job_outcome(error), 0)  # type: ignore[attr-defined]
+        raise
     await interaction.response.defer(thinking=True)  # the 3 s deadline: acknowledge before any slow work
     await run_and_deliver(interaction, jobs, job)
 
@@ -33,6 +40,18 @@ async def run_and_deliver(interaction: discord.Interaction, jobs: JobService, jo
     Errors propagate to the caller, which words them in the same response; the job's record says how it ended.
     """
     interaction.extras[PUBLIC_JOB] = True  # a failure may be told in the channel once the token is gone
+    metrics: Metrics = interaction.client.metrics  # type: ignore[attr-defined]
+    with job_context(job.id, job.record.guild_id, job.record.user_id):  # every line below names the job
+        try:
+            delivered = await _run(interaction, jobs, job)
+        except Exception as error:
+            metrics.job_finished(job_outcome(error), 0)
+            raise
+    metrics.job_finished("delivered", delivered)
+
+
+async def _run(interaction: discord.Interaction, jobs: JobService, job: Job) -> int:
+    """Submit the job, show its progress, post its result; returns the images delivered."""
     record = job.record
     log.info(
         "job %s: %s for user %s in guild %s (model=%s n=%d quality=%s pictures=%d)",
@@ -70,6 +89,7 @@ async def run_and_deliver(interaction: discord.Interaction, jobs: JobService, jo
         raise
     await jobs.finish(job, JobStatus.DONE, delivered=generated, generated=generated, message_id=message_id)
     log.info("job %s: delivered %d images in %.1fs", job.id, generated, result.seconds)
+    return generated
 
 
 async def _post(
@@ -105,15 +125,19 @@ async def _post_batch(
     """One message of a result: in the interaction's response while its token lives (the first batch edits
     the "thinking" message, later ones follow up), else in the channel mentioning the member, or by DM."""
     lifetime = interaction.client.settings.interaction_token_lifetime  # type: ignore[attr-defined]
+    metrics = interaction.client.metrics  # type: ignore[attr-defined]
     if token_alive(interaction, lifetime):
         try:
             if embed is not None:
                 return await with_retries(
                     lambda: interaction.edit_original_response(
                         content=content, embed=embed, attachments=files(), view=view
-                    )
+                    ),
+                    metrics,
                 )
-            return await with_retries(lambda: interaction.followup.send(content or "", files=files(), view=view))
+            return await with_retries(
+                lambda: interaction.followup.send(content or "", files=files(), view=view), metrics
+            )
         except discord.HTTPException as error:
             if not elsewhere_may_work(error):
                 raise

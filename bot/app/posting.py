@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 
 import discord
 
+from bot.core.metrics import Metrics
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -29,13 +31,15 @@ def token_alive(interaction: discord.Interaction, lifetime: float) -> bool:
     return discord.utils.utcnow() < ends
 
 
-async def with_retries(call: Callable[[], Awaitable[T]]) -> T:
+async def with_retries(call: Callable[[], Awaitable[T]], metrics: Metrics | None = None) -> T:
     """`call()`, tried again after Discord's rate limits and server errors, a few times with growing pauses."""
     attempt = 0
     while True:
         try:
             return await call()
         except discord.HTTPException as error:
+            if metrics is not None:
+                metrics.discord_error(error.status)
             if attempt == RETRIES or not retryable(error):
                 raise
             delay = RETRY_DELAY * 2**attempt
@@ -60,18 +64,20 @@ async def to_channel_or_dm(interaction: discord.Interaction, content: str, **mes
     for each try, since an upload consumes its files. None, logged, when neither way works.
     """
     files: Callable[[], list[discord.File]] | None = message.pop("files", None)
+    metrics: Metrics | None = getattr(interaction.client, "metrics", None)
     user = interaction.user
     mention = discord.AllowedMentions(everyone=False, roles=False, users=[user])
     channel = interaction.channel
     if isinstance(channel, discord.abc.Messageable) and interaction.app_permissions >= NEEDED_TO_POST:
         try:
             return await with_retries(
-                lambda: channel.send(content, files=files() if files else [], allowed_mentions=mention, **message)
+                lambda: channel.send(content, files=files() if files else [], allowed_mentions=mention, **message),
+                metrics,
             )
         except discord.HTTPException:
             log.warning("could not post in channel %s for user %s", interaction.channel_id, user.id, exc_info=True)
     try:
-        return await with_retries(lambda: user.send(content, files=files() if files else [], **message))
+        return await with_retries(lambda: user.send(content, files=files() if files else [], **message), metrics)
     except discord.HTTPException:
         log.error("could not reach user %s in channel %s or by direct message", user.id, interaction.channel_id)
         return None

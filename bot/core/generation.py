@@ -3,9 +3,17 @@
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bot.core.errors import CountOutOfRange, ModelNotAllowed, PromptEmpty, PromptTooLong, TooManyPictures
+from bot.core.errors import (
+    CountOutOfRange,
+    ImageAPIError,
+    ModelNotAllowed,
+    PromptEmpty,
+    PromptTooLong,
+    TooManyPictures,
+)
 from bot.core.imageapi import Generation, GenerationRequest, ImageAPIClient, hash_user
 from bot.core.inputs import PictureRef
+from bot.core.metrics import Metrics
 
 MAX_COUNT = 10  # the spec's bound on `n`
 
@@ -51,10 +59,13 @@ class RequestRules:
 class GenerationService:
     """Checks an ask against the rules, then has the image API fulfil it."""
 
-    def __init__(self, client: ImageAPIClient, rules: RequestRules, user_salt: str) -> None:
+    def __init__(
+        self, client: ImageAPIClient, rules: RequestRules, user_salt: str, metrics: Metrics | None = None
+    ) -> None:
         self._client = client
         self._rules = rules
         self._user_salt = user_salt
+        self._metrics = metrics
 
     @property
     def rules(self) -> RequestRules:
@@ -86,4 +97,12 @@ class GenerationService:
 
     async def generate(self, request: GenerationRequest) -> Generation:
         """Run a prepared request; raises an ImageAPIError subclass on failure."""
-        return await self._client.generate(request)
+        try:
+            generation = await self._client.generate(request)
+        except ImageAPIError as error:
+            if self._metrics is not None:
+                self._metrics.gateway_error(type(error).__name__)
+            raise
+        if self._metrics is not None:
+            self._metrics.gateway_request(generation.seconds)
+        return generation

@@ -20,6 +20,7 @@ from bot.core.generation import GenerationService, ImageAsk
 from bot.core.imageapi import GenerationRequest, ImageBytes
 from bot.core.inputs import PictureFetcher, PictureRef, encode_for_api
 from bot.core.limits import Requester, caps_for, check_request
+from bot.core.log_context import job_context
 from bot.core.policy import Policy
 from bot.core.queue import FairQueue, Place
 from bot.core.storage import Caps, JobRecord, JobStatus, PictureSource, Storage, new_job_id
@@ -189,12 +190,15 @@ class JobService:
 
     async def _generate(self, job: Job, upload_limit: int) -> JobResult:
         """A job's work once it has a slot: fetch and check its pictures, ask the image API, fit the images."""
-        request = job.request
-        if refs := [PictureRef(source.name, source.url) for source in job.record.pictures]:
-            pictures = await self._fetcher.fetch_all(refs)
-            request = dataclasses.replace(request, images=encode_for_api(pictures, self._input_mode))
-        generation = await self._generation.generate(request)
-        return JobResult([await self._fit(image, upload_limit) for image in generation.images], generation.seconds)
+        # the queue's worker task doesn't inherit the submitter's context: name the job again
+        with job_context(job.id, job.record.guild_id, job.record.user_id):
+            request = job.request
+            if refs := [PictureRef(source.name, source.url) for source in job.record.pictures]:
+                pictures = await self._fetcher.fetch_all(refs)
+                request = dataclasses.replace(request, images=encode_for_api(pictures, self._input_mode))
+            generation = await self._generation.generate(request)
+            fitted = [await self._fit(image, upload_limit) for image in generation.images]
+            return JobResult(fitted, generation.seconds)
 
     async def _fit(self, image: ImageBytes, limit: int) -> FittedImage:
         async with self._image_work:

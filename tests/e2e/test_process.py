@@ -1,10 +1,13 @@
 """The bot as a process: `python -m bot` with bad settings, and a real run stopped by SIGTERM."""
 
 import asyncio
+import json
+import socket
 
+import aiohttp
 import pytest
 
-from tests.conftest import DISCORD_TOKEN, bot_env
+from tests.conftest import API_KEY, DISCORD_TOKEN, bot_env
 from tests.e2e.bot_process import START_TIMEOUT, run_bot, stop_bot
 from tests.e2e.helpers import outcome
 from tests.loopback.discord import DiscordServer
@@ -71,3 +74,53 @@ async def test_the_bot_process_serves_imagine_and_stops_cleanly_on_sigterm(image
         await discord_api.stop()
     assert process.returncode == 0, stderr[-2000:]
     assert "Traceback" not in stderr
+
+
+async def test_json_logs_name_each_job_and_hold_no_secret(image_api, tmp_path) -> None:
+    discord_api = DiscordServer(token=DISCORD_TOKEN)
+    await discord_api.start()
+    guild = discord_api.add_guild(name="Logs")
+    member = discord_api.add_user(name="logged", guild_id=guild.id)
+    process = await run_bot(bot_env(discord_api, image_api, guild) | {"LOG_FORMAT": "json"}, tmp_path)
+    try:
+        await discord_api.wait_ready(timeout=START_TIMEOUT)
+        reply = await discord_api.slash("imagine", user=member, guild=guild, options={"prompt": "a private idea"})
+        assert (await reply.final(timeout=15, until=outcome)).files
+    finally:
+        stderr = await stop_bot(process)
+        await discord_api.stop()
+    lines = [json.loads(line) for line in stderr.splitlines() if line.strip()]
+    job_lines = [line for line in lines if "job" in line]
+    assert job_lines, "no log line names a job"
+    assert {(line["guild"], line["user"]) for line in job_lines} == {(guild.id, member.id)}
+    assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+    assert DISCORD_TOKEN not in stderr
+    assert API_KEY not in stderr
+    assert "a private idea" not in stderr  # prompts stay out of the log at INFO
+
+
+async def test_the_bot_process_serves_healthz_and_metrics_when_asked(image_api, tmp_path) -> None:
+    with socket.socket() as probe:  # a free port for the endpoint
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    discord_api = DiscordServer(token=DISCORD_TOKEN)
+    await discord_api.start()
+    guild = discord_api.add_guild(name="Ops")
+    process = await run_bot(bot_env(discord_api, image_api, guild) | {"HEALTH_PORT": str(port)}, tmp_path)
+    try:
+        await discord_api.wait_ready(timeout=START_TIMEOUT)
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
+            for _ in range(100):  # READY is sent; the bot is ready once it has read it
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    if response.status == 200:
+                        health = await response.json()
+                        break
+                await asyncio.sleep(0.05)
+            async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
+                metrics = await response.text()
+    finally:
+        stderr = await stop_bot(process)
+        await discord_api.stop()
+    assert process.returncode == 0, stderr[-2000:]
+    assert health == {"gateway": "connected", "database": "ok", "queue": {"queued": 0, "running": 0, "slots": 4}}
+    assert "imagebot_queue_slots 4.0" in metrics
