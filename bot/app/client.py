@@ -20,6 +20,7 @@ from bot.app.commands.member import history_command, quota_command
 from bot.app.commands.usage import usage_command
 from bot.app.errors import ImageTree
 from bot.app.health import HealthServer
+from bot.app.i18n.translator import CatalogueTranslator
 from bot.app.progress import ProgressBoard
 from bot.app.recovery import tell_interrupted
 from bot.app.views.cancel import CancelButton
@@ -122,6 +123,7 @@ class ImageBot(commands.Bot):
         self.tree.add_command(history_command(self.storage))
         self.tree.add_command(help_command())
         self.add_dynamic_items(ResultButton, CancelButton)
+        await self.tree.set_translator(CatalogueTranslator())  # name and description localizations, sent at sync
         if settings.sync_commands:
             await self.sync_commands()
 

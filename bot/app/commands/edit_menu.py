@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 def edit_menu() -> app_commands.ContextMenu:
     """The message command that edits the pictures of any message."""
 
-    @app_commands.context_menu(name="Edit image")
+    @app_commands.context_menu(name=app_commands.locale_str("Edit image", key="command.edit_image.name"))
     @app_commands.guild_only()
     async def edit_image(interaction: "discord.Interaction[ImageBot]", message: discord.Message) -> None:
         bot = interaction.client

@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 import discord
 from discord import app_commands
+from discord.app_commands import locale_str
 
 from bot.app.i18n import catalogue
 from bot.app.moderation import require_moderator
@@ -20,7 +21,10 @@ ADMIN_COMMANDS = ("admin",)
 
 
 def help_command() -> app_commands.Command:
-    @app_commands.command(name="help", description="What this bot can do for you here")
+    @app_commands.command(
+        name=locale_str("help", key="command.help.name"),
+        description=locale_str("What this bot can do for you here", key="command.help.description"),
+    )
     @app_commands.guild_only()
     async def help_(interaction: Interaction) -> None:
         locale = interaction.locale

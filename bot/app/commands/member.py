@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import discord
 from discord import app_commands
+from discord.app_commands import locale_str
 
 from bot.app.i18n import catalogue
 from bot.app.render import EMBED_COLOUR, shorten
@@ -19,7 +20,10 @@ PROMPT_PREVIEW = 60
 def quota_command(policy: Policy, storage: Storage) -> app_commands.Command:
     """The /quota command: what the member may still ask for today, by the caps the bot enforces."""
 
-    @app_commands.command(name="quota", description="How many images you can still make here today")
+    @app_commands.command(
+        name=locale_str("quota", key="command.quota.name"),
+        description=locale_str("How many images you can still make here today", key="command.quota.description"),
+    )
     @app_commands.guild_only()
     async def quota(interaction: discord.Interaction) -> None:
         requester = requester_of(interaction)
@@ -43,7 +47,10 @@ def quota_command(policy: Policy, storage: Storage) -> app_commands.Command:
 def history_command(storage: Storage) -> app_commands.Command:
     """The /history command: the member's latest requests in this server, with links to their results."""
 
-    @app_commands.command(name="history", description="Your recent image requests in this server")
+    @app_commands.command(
+        name=locale_str("history", key="command.history.name"),
+        description=locale_str("Your recent image requests in this server", key="command.history.description"),
+    )
     @app_commands.guild_only()
     async def history(interaction: discord.Interaction) -> None:
         entries = await storage.history(interaction.user.id, interaction.guild_id, limit=HISTORY_LENGTH)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 import discord
 from discord import app_commands
+from discord.app_commands import locale_str
 
 from bot.app.i18n import catalogue
 from bot.app.moderation import require_moderator
@@ -23,10 +24,22 @@ TOP_USERS = 10
 
 
 def usage_command() -> app_commands.Command:
-    @app_commands.command(name="usage", description="Images made on this server: today, this week, this month")
+    @app_commands.command(
+        name=locale_str("usage", key="command.usage.name"),
+        description=locale_str(
+            "Images made on this server: today, this week, this month", key="command.usage.description"
+        ),
+    )
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
-    @app_commands.describe(member="Show one member's usage instead of the server's")
+    @app_commands.rename(
+        member=locale_str("member", key="command.usage.option.member.name"),
+    )
+    @app_commands.describe(
+        member=locale_str(
+            "Show one member's usage instead of the server's", key="command.usage.option.member.description"
+        ),
+    )
     async def usage(interaction: Interaction, member: discord.User | None = None) -> None:
         await require_moderator(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)

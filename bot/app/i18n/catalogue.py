@@ -29,3 +29,11 @@ def keys(locale: str) -> set[str]:
 def placeholders(locale: str, key: str) -> set[str]:
     """The `{names}` a text expects."""
     return {name for _, name, _, _ in string.Formatter().parse(_strings(locale)[key]) if name}
+
+
+def lookup(locale: str, key: str, **params: object) -> str | None:
+    """The text for `key` in `locale` itself, without the en-US fallback; None when that locale lacks it."""
+    template = _strings(locale).get(key)
+    if template is None:
+        return None
+    return template.format(**params) if params else template

@@ -9,13 +9,29 @@ from bot.app.i18n import catalogue
 from bot.core import errors
 
 SOURCE = Path(bot.__file__).parent
-KEY_LITERAL = re.compile(r"""["']((?:error|result)\.[a-z_.]+)["']""")
+KEY_LITERAL = re.compile(r"""["']((?:error|result|command)\.[a-z0-9_.-]+)["']""")
+LOCALES = ("en-US", "zh-CN")
 
 
-def test_every_key_the_code_uses_exists() -> None:
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_key_the_code_uses_exists(locale: str) -> None:
     used = {key for path in SOURCE.rglob("*.py") for key in KEY_LITERAL.findall(path.read_text())}
     assert len(used) > 20
-    assert used - catalogue.keys("en-US") == set()
+    assert used - catalogue.keys(locale) == set()
+
+
+def test_every_catalogue_has_the_same_keys() -> None:
+    assert catalogue.keys("zh-CN") == catalogue.keys("en-US")
+
+
+@pytest.mark.parametrize("key", sorted(catalogue.keys("en-US")))
+def test_every_translation_takes_the_same_placeholders(key: str) -> None:
+    assert catalogue.placeholders("zh-CN", key) == catalogue.placeholders("en-US", key)
+
+
+def test_the_chinese_catalogue_is_translated() -> None:
+    same = {key for key in catalogue.keys("en-US") if catalogue.text("zh-CN", key) == catalogue.text("en-US", key)}
+    assert same <= {"history.line", "history.line.linked", "history.kind.imagine", "history.kind.edit"}
 
 
 def test_every_error_class_has_a_message() -> None:
@@ -52,6 +68,13 @@ def test_messages_name_the_specifics() -> None:
     rejected = user_message(errors.RequestRejected("size *10x10* is not supported @everyone", 400), "en-US")
     assert "\\*10x10\\*" in rejected
     assert "@everyone" not in rejected
+
+
+@pytest.mark.parametrize("error", SAMPLES, ids=lambda error: type(error).__name__)
+def test_every_error_message_has_a_chinese_wording(error: errors.BotError) -> None:
+    message = user_message(error, "zh-CN")
+    assert "{" not in message
+    assert message != user_message(error, "en-US")
 
 
 def test_an_unknown_locale_falls_back_to_english() -> None:

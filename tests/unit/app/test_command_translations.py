@@ -1,0 +1,120 @@
+"""Every command text Discord shows has its key, its English matches en-US, and zh-CN obeys Discord's rules."""
+
+import types
+import unicodedata
+from typing import Any
+
+import discord
+import pytest
+from discord import app_commands
+from discord.app_commands import TranslationContextLocation, locale_str
+
+from bot.app.commands.admin import admin_group
+from bot.app.commands.edit import edit_command
+from bot.app.commands.edit_menu import edit_menu
+from bot.app.commands.help import help_command
+from bot.app.commands.imagine import imagine_command
+from bot.app.commands.limits import limits_group
+from bot.app.commands.member import history_command, quota_command
+from bot.app.commands.usage import usage_command
+from bot.app.i18n import catalogue
+from bot.app.i18n.translator import CatalogueTranslator
+from bot.core.generation import RequestRules
+from bot.core.limits import LIMIT_NAMES
+
+ZH = discord.Locale.chinese
+LITERAL = {"1K", "2K", "4K", "model-a", "model-b", *LIMIT_NAMES}  # identifiers, the same in every language
+
+
+class Recorder(app_commands.Translator):
+    """Notes every string discord.py asks to translate."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[locale_str, TranslationContextLocation]] = []
+
+    async def translate(self, string: locale_str, locale: discord.Locale, context: Any) -> str | None:
+        self.seen.append((string, context.location))
+        return None
+
+
+def all_commands() -> list[app_commands.Command | app_commands.Group | app_commands.ContextMenu]:
+    rules = RequestRules(("model-a", "model-b"), "model-a", 1000)
+    jobs: Any = types.SimpleNamespace(generation=types.SimpleNamespace(rules=rules))
+    return [
+        imagine_command(jobs),
+        edit_command(jobs, 4),
+        edit_menu(),
+        limits_group(),
+        usage_command(),
+        admin_group(None, None, ()),  # type: ignore[arg-type]
+        quota_command(None, None),  # type: ignore[arg-type]
+        history_command(None),  # type: ignore[arg-type]
+        help_command(),
+    ]
+
+
+def tree() -> app_commands.CommandTree:
+    return app_commands.CommandTree(discord.Client(intents=discord.Intents.none()))
+
+
+async def payloads(translator: app_commands.Translator) -> list[dict[str, Any]]:
+    commands_tree = tree()
+    return [await command.get_translated_payload(commands_tree, translator) for command in all_commands()]
+
+
+async def seen_strings() -> list[tuple[locale_str, TranslationContextLocation]]:
+    recorder = Recorder()
+    await payloads(recorder)
+    return recorder.seen
+
+
+def valid_slash_name(name: str) -> bool:
+    """Discord's `^[-_\\p{L}\\p{N}\\p{sc=Deva}\\p{sc=Thai}]{1,32}$`, lowercase where the script has case."""
+    letters = all(char in "-_" or unicodedata.category(char)[0] in "LN" for char in name)
+    return 1 <= len(name) <= 32 and letters and name == name.lower()
+
+
+async def test_every_command_text_has_a_key_whose_english_is_the_one_sent() -> None:
+    seen = await seen_strings()
+    assert len(seen) > 100
+    assert {string.message for string, _ in seen if "key" not in string.extras} <= LITERAL
+    for string, _ in seen:
+        if "key" in string.extras:
+            params = {name: value for name, value in string.extras.items() if name != "key"}
+            assert catalogue.text("en-US", string.extras["key"], **params) == string.message, string.extras["key"]
+
+
+async def test_chinese_localizations_follow_discords_rules() -> None:
+    sent = await payloads(CatalogueTranslator())
+
+    def check(item: dict[str, Any], slash: bool) -> None:
+        name = item["name_localizations"][ZH.value]
+        assert valid_slash_name(name) if slash else 1 <= len(name) <= 32, name
+        if "description_localizations" in item and slash:
+            assert 1 <= len(item["description_localizations"][ZH.value]) <= 100
+        names = [option["name_localizations"][ZH.value] for option in item.get("options", [])]
+        assert len(names) == len(set(names)), names
+        for option in item.get("options", []):
+            check(option, slash=True)
+            for choice in option.get("choices", []):
+                if choice["name"] not in LITERAL and choice.get("name_localizations"):
+                    assert 1 <= len(choice["name_localizations"][ZH.value]) <= 100
+
+    for payload in sent:
+        check(payload, slash=payload.get("type", 1) == 1)
+    top = [payload["name_localizations"][ZH.value] for payload in sent if payload.get("type", 1) == 1]
+    assert len(top) == len(set(top))
+
+
+@pytest.mark.parametrize("locale", [discord.Locale.american_english, discord.Locale.japanese])
+async def test_other_locales_get_no_translation(locale: discord.Locale) -> None:
+    translator = CatalogueTranslator()
+    string = locale_str("imagine", key="command.imagine.name")
+    assert await translator.translate(string, locale, None) is None  # type: ignore[arg-type]
+
+
+async def test_parameters_fill_the_chinese_text() -> None:
+    string = locale_str("Image model (default: x)", key="command.imagine.option.model.description", model="x")
+    translated = await CatalogueTranslator().translate(string, ZH, None)  # type: ignore[arg-type]
+    assert translated == catalogue.text("zh-CN", "command.imagine.option.model.description", model="x")
+    assert "x" in translated and "{" not in translated
