@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, TypeAlias
 
 import discord
 from discord import app_commands
-from discord.app_commands import Range, locale_str
+from discord.app_commands import Range
 
 from bot.app.i18n import catalogue
+from bot.app.i18n.command_text import names, option_descriptions, option_names
 from bot.core.errors import NotPermitted
 from bot.core.policy import Policy
 from bot.core.pricing import micro_to_dollars
@@ -29,10 +30,7 @@ SNOWFLAKE_MAX = 2**64 - 1
 def admin_group(policy: Policy, storage: Storage, owner_ids: Collection[int]) -> app_commands.Group:
     """The /admin group: hidden from all but server administrators, and refused to anyone not a bot admin."""
     group = app_commands.Group(
-        name=locale_str("admin", key="command.admin.name"),
-        description=locale_str(
-            "Bot admins only: blocks, usage across servers, command sync", key="command.admin.description"
-        ),
+        **names("admin"),
         guild_only=True,
         allowed_contexts=app_commands.AppCommandContext(guild=True),  # guild_only alone leaves a group's contexts open
         default_permissions=discord.Permissions(administrator=True),
@@ -66,86 +64,40 @@ def admin_group(policy: Policy, storage: Storage, owner_ids: Collection[int]) ->
         key = f"admin.unblock.{kind}.{'removed' if removed else 'missing'}"
         await answer(interaction, catalogue.text(interaction.locale, key, id=target_id))
 
-    @group.command(
-        name=locale_str("block-user", key="command.admin.block-user.name"),
-        description=locale_str(
-            "Stop a user from using the bot in every server", key="command.admin.block-user.description"
-        ),
-    )
-    @app_commands.rename(
-        user_id=locale_str("user_id", key="command.admin.block-user.option.user_id.name"),
-        reason=locale_str("reason", key="command.admin.block-user.option.reason.name"),
-    )
-    @app_commands.describe(
-        user_id=locale_str(
-            "The user's id (they need not be in this server)", key="command.admin.block-user.option.user_id.description"
-        ),
-        reason=locale_str("Why, for the record", key="command.admin.block-user.option.reason.description"),
-    )
+    @group.command(**names("admin.block-user"))
+    @app_commands.rename(**option_names("admin.block-user", "user_id", "reason"))
+    @app_commands.describe(**option_descriptions("admin.block-user", "user_id", "reason"))
     async def block_user(
         interaction: Interaction, user_id: Range[str, 1, 40], reason: Range[str, 1, MAX_REASON] | None = None
     ) -> None:
         await block(interaction, "user", user_id, reason)
 
-    @group.command(
-        name=locale_str("unblock-user", key="command.admin.unblock-user.name"),
-        description=locale_str("Let a blocked user use the bot again", key="command.admin.unblock-user.description"),
-    )
-    @app_commands.rename(
-        user_id=locale_str("user_id", key="command.admin.unblock-user.option.user_id.name"),
-    )
-    @app_commands.describe(
-        user_id=locale_str("The user's id", key="command.admin.unblock-user.option.user_id.description"),
-    )
+    @group.command(**names("admin.unblock-user"))
+    @app_commands.rename(**option_names("admin.unblock-user", "user_id"))
+    @app_commands.describe(**option_descriptions("admin.unblock-user", "user_id"))
     async def unblock_user(interaction: Interaction, user_id: Range[str, 1, 40]) -> None:
         await unblock(interaction, "user", user_id)
 
-    @group.command(
-        name=locale_str("block-server", key="command.admin.block-server.name"),
-        description=locale_str("Stop the bot from serving a server", key="command.admin.block-server.description"),
-    )
-    @app_commands.rename(
-        server_id=locale_str("server_id", key="command.admin.block-server.option.server_id.name"),
-        reason=locale_str("reason", key="command.admin.block-server.option.reason.name"),
-    )
-    @app_commands.describe(
-        server_id=locale_str("The server's id", key="command.admin.block-server.option.server_id.description"),
-        reason=locale_str("Why, for the record", key="command.admin.block-server.option.reason.description"),
-    )
+    @group.command(**names("admin.block-server"))
+    @app_commands.rename(**option_names("admin.block-server", "server_id", "reason"))
+    @app_commands.describe(**option_descriptions("admin.block-server", "server_id", "reason"))
     async def block_server(
         interaction: Interaction, server_id: Range[str, 1, 40], reason: Range[str, 1, MAX_REASON] | None = None
     ) -> None:
         await block(interaction, "guild", server_id, reason)
 
-    @group.command(
-        name=locale_str("unblock-server", key="command.admin.unblock-server.name"),
-        description=locale_str(
-            "Let the bot serve a blocked server again", key="command.admin.unblock-server.description"
-        ),
-    )
-    @app_commands.rename(
-        server_id=locale_str("server_id", key="command.admin.unblock-server.option.server_id.name"),
-    )
-    @app_commands.describe(
-        server_id=locale_str("The server's id", key="command.admin.unblock-server.option.server_id.description"),
-    )
+    @group.command(**names("admin.unblock-server"))
+    @app_commands.rename(**option_names("admin.unblock-server", "server_id"))
+    @app_commands.describe(**option_descriptions("admin.unblock-server", "server_id"))
     async def unblock_server(interaction: Interaction, server_id: Range[str, 1, 40]) -> None:
         await unblock(interaction, "guild", server_id)
 
-    @group.command(
-        name=locale_str("blocks", key="command.admin.blocks.name"),
-        description=locale_str("Every blocked user and server", key="command.admin.blocks.description"),
-    )
+    @group.command(**names("admin.blocks"))
     async def blocks(interaction: Interaction) -> None:
         require_admin(interaction)
         await answer(interaction, blocks_text(await storage.blocks(), interaction.locale))
 
-    @group.command(
-        name=locale_str("usage", key="command.admin.usage.name"),
-        description=locale_str(
-            "Jobs, images and estimated cost across every server", key="command.admin.usage.description"
-        ),
-    )
+    @group.command(**names("admin.usage"))
     async def usage(interaction: Interaction) -> None:
         require_admin(interaction)
         now = datetime.now(UTC)
@@ -162,10 +114,7 @@ def admin_group(policy: Policy, storage: Storage, owner_ids: Collection[int]) ->
             lines.append(usage_line(catalogue.text(locale, f"admin.usage.{name}"), totals, locale))
         await answer(interaction, "\n".join(lines))
 
-    @group.command(
-        name=locale_str("sync", key="command.admin.sync.name"),
-        description=locale_str("Send the bot's commands to Discord again", key="command.admin.sync.description"),
-    )
+    @group.command(**names("admin.sync"))
     async def sync(interaction: Interaction) -> None:
         require_admin(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)  # syncing can outlast the 3 s deadline

@@ -4,18 +4,16 @@ import inspect
 
 import discord
 from discord import Interaction, app_commands
-from discord.app_commands import Choice, Range, Transform, locale_str
+from discord.app_commands import Choice, Range, Transform
 
 from bot.app.commands.imagine import (
-    COUNT_DESCRIPTION,
     QUALITY_CHOICES,
-    QUALITY_DESCRIPTION,
     SIZE_CHOICES,
     model_description,
-    option_name,
 )
 from bot.app.commands.options import PromptText
 from bot.app.delivery import start_job
+from bot.app.i18n.command_text import label, names, option_descriptions, option_names
 from bot.app.pictures import attachment_picture
 from bot.core.generation import MAX_COUNT, ImageAsk
 from bot.core.jobs import JobKind, JobService
@@ -67,33 +65,19 @@ def edit_command(jobs: JobService, picture_options: int) -> app_commands.Command
     )
     more = image_names[1:]
     edit = app_commands.rename(
-        **{name: option_name("edit", name) for name in ("prompt", "image", "model", "count", "size", "quality")},
-        **{name: locale_str(name, key="command.edit.option.image_more.name", number=_number(name)) for name in more},
+        **option_names("edit", "prompt", "image", "model", "count", "size", "quality"),
+        **{name: label("command.edit.option.image_more.name", number=_number(name)) for name in more},
     )(edit)
     edit = app_commands.describe(
-        prompt=locale_str(
-            "What to change, or what to make from the pictures", key="command.edit.option.prompt.description"
-        ),
-        image=locale_str("The picture to edit", key="command.edit.option.image.description"),
+        **option_descriptions("edit", "prompt", "image", "count", "size", "quality"),
         model=model_description("edit", rules.default_model),
-        count=locale_str(COUNT_DESCRIPTION, key="command.edit.option.count.description"),
-        size=locale_str("Aspect ratio of the result (default: square)", key="command.edit.option.size.description"),
-        quality=locale_str(QUALITY_DESCRIPTION, key="command.edit.option.quality.description"),
-        **{
-            name: locale_str(
-                f"Another picture to use (#{_number(name)})",
-                key="command.edit.option.image_more.description",
-                number=_number(name),
-            )
-            for name in more
-        },
+        **{name: label("command.edit.option.image_more.description", number=_number(name)) for name in more},
     )(edit)
     edit = app_commands.choices(
         model=[Choice(name=name, value=name) for name in rules.models], size=SIZE_CHOICES, quality=QUALITY_CHOICES
     )(edit)
     command = app_commands.command(
-        name=locale_str("edit", key="command.edit.name"),
-        description=locale_str("Edit your pictures with a text prompt", key="command.edit.description"),
+        **names("edit"),
     )(edit)
     return app_commands.guild_only()(command)
 

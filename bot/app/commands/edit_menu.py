@@ -6,6 +6,7 @@ import discord
 from discord import app_commands
 
 from bot.app.delivery import start_job
+from bot.app.i18n.command_text import label
 from bot.app.pictures import message_pictures
 from bot.app.views.prompt_modal import FormAnswers, JobForm
 from bot.core.errors import NoPictures, TooManyPictures
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 def edit_menu() -> app_commands.ContextMenu:
     """The message command that edits the pictures of any message."""
 
-    @app_commands.context_menu(name=app_commands.locale_str("Edit image", key="command.edit_image.name"))
+    @app_commands.context_menu(name=label("command.edit_image.name"))
     @app_commands.guild_only()
     async def edit_image(interaction: "discord.Interaction[ImageBot]", message: discord.Message) -> None:
         bot = interaction.client

@@ -4,9 +4,9 @@ from typing import TYPE_CHECKING, TypeAlias
 
 import discord
 from discord import app_commands
-from discord.app_commands import locale_str
 
 from bot.app.i18n import catalogue
+from bot.app.i18n.command_text import names
 from bot.app.moderation import require_moderator
 from bot.core.errors import NotPermitted
 
@@ -22,8 +22,7 @@ ADMIN_COMMANDS = ("admin",)
 
 def help_command() -> app_commands.Command:
     @app_commands.command(
-        name=locale_str("help", key="command.help.name"),
-        description=locale_str("What this bot can do for you here", key="command.help.description"),
+        **names("help"),
     )
     @app_commands.guild_only()
     async def help_(interaction: Interaction) -> None:
@@ -34,8 +33,8 @@ def help_command() -> app_commands.Command:
         if interaction.user.id in interaction.client.settings.owner_ids:
             sections.append(("help.admins", ADMIN_COMMANDS))
         embed = discord.Embed(title=catalogue.text(locale, "help.title"), colour=discord.Colour.blurple())
-        for heading, names in sections:
-            lines = [catalogue.text(locale, f"help.command.{name}") for name in names]
+        for heading, commands in sections:
+            lines = [catalogue.text(locale, f"help.command.{name}") for name in commands]
             embed.add_field(name=catalogue.text(locale, heading), value="\n".join(lines), inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 

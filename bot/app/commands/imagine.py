@@ -5,43 +5,23 @@ from discord.app_commands import Choice, Range, Transform, locale_str
 
 from bot.app.commands.options import PromptText
 from bot.app.delivery import start_job
+from bot.app.i18n.command_text import label, names, option_descriptions, option_names
 from bot.app.render import shorten
 from bot.core.generation import ASPECT_SIZES, MAX_COUNT, ImageAsk
 from bot.core.imageapi import QUALITIES
 from bot.core.jobs import JobKind, JobService
 
 DESCRIPTION_LIMIT = 100  # Discord's limit for command and option descriptions
-SIZE_LABELS = {
-    "1:1": "Square 1:1",
-    "16:9": "Landscape 16:9",
-    "9:16": "Portrait 9:16",
-    "3:2": "Landscape 3:2",
-    "2:3": "Portrait 2:3",
-    "4:3": "Landscape 4:3",
-    "3:4": "Portrait 3:4",
-}
-SIZE_CHOICES = [
-    Choice(name=locale_str(f"{SIZE_LABELS[ratio]} ({size})", key=f"command.choice.size.{size}"), value=size)
-    for ratio, size in ASPECT_SIZES.items()
-]
-QUALITY_CHOICES = [Choice(name=quality.upper(), value=quality) for quality in QUALITIES]
-STYLE_CHOICES = [
-    Choice(name=locale_str("Vivid", key="command.choice.style.vivid"), value="vivid"),
-    Choice(name=locale_str("Natural", key="command.choice.style.natural"), value="natural"),
-]
+SIZE_CHOICES = [Choice(name=label(f"command.choice.size.{size}"), value=size) for size in ASPECT_SIZES.values()]
+QUALITY_CHOICES = [Choice(name=quality.upper(), value=quality) for quality in QUALITIES]  # the same in every language
+STYLE_CHOICES = [Choice(name=label(f"command.choice.style.{style}"), value=style) for style in ("vivid", "natural")]
 IMAGINE_OPTIONS = ("prompt", "model", "count", "size", "quality", "style")
-COUNT_DESCRIPTION = "How many images (1-10)"
-QUALITY_DESCRIPTION = "Resolution class (default: 1K)"
 
 
 def model_description(command: str, default_model: str) -> locale_str:
-    """The model option's description, naming the configured default model."""
-    english = shorten(f"Image model (default: {default_model})", DESCRIPTION_LIMIT)
-    return locale_str(english, key=f"command.{command}.option.model.description", model=default_model)
-
-
-def option_name(command: str, name: str) -> locale_str:
-    return locale_str(name, key=f"command.{command}.option.{name}.name")
+    """The model option's description, naming the configured default model (cut to Discord's limit)."""
+    described = label(f"command.{command}.option.model.description", model=default_model)
+    return locale_str(shorten(described.message, DESCRIPTION_LIMIT), **described.extras)
 
 
 def imagine_command(jobs: JobService) -> app_commands.Command:
@@ -50,18 +30,13 @@ def imagine_command(jobs: JobService) -> app_commands.Command:
     model_choices = [Choice(name=model, value=model) for model in rules.models]
 
     @app_commands.command(
-        name=locale_str("imagine", key="command.imagine.name"),
-        description=locale_str("Create images from a text prompt", key="command.imagine.description"),
+        **names("imagine"),
     )
     @app_commands.guild_only()
-    @app_commands.rename(**{name: option_name("imagine", name) for name in IMAGINE_OPTIONS})
+    @app_commands.rename(**option_names("imagine", *IMAGINE_OPTIONS))
     @app_commands.describe(
-        prompt=locale_str("What the image should show", key="command.imagine.option.prompt.description"),
+        **option_descriptions("imagine", "prompt", "count", "size", "quality", "style"),
         model=model_description("imagine", rules.default_model),
-        count=locale_str(COUNT_DESCRIPTION, key="command.imagine.option.count.description"),
-        size=locale_str("Aspect ratio (default: square)", key="command.imagine.option.size.description"),
-        quality=locale_str(QUALITY_DESCRIPTION, key="command.imagine.option.quality.description"),
-        style=locale_str("Rendering style", key="command.imagine.option.style.description"),
     )
     @app_commands.choices(model=model_choices, size=SIZE_CHOICES, quality=QUALITY_CHOICES, style=STYLE_CHOICES)
     async def imagine(

@@ -4,10 +4,11 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import discord
 from discord import app_commands
-from discord.app_commands import Choice, Range, locale_str
+from discord.app_commands import Choice, Range
 
 from bot.app.errors import in_code
 from bot.app.i18n import catalogue
+from bot.app.i18n.command_text import names, option_descriptions, option_names
 from bot.app.moderation import require_moderator
 from bot.core import limits as rules
 from bot.core.limits import LIMIT_NAMES, SCALAR_LIMITS, ServerLimits
@@ -23,63 +24,36 @@ HISTORY_LENGTH = 15
 def limits_group() -> app_commands.Group:
     """The /limits group: hidden from members without Manage Server by default, checked on every use."""
     group = app_commands.Group(
-        name=locale_str("limits", key="command.limits.name"),
-        description=locale_str("See and change this server's image limits", key="command.limits.description"),
+        **names("limits"),
         guild_only=True,
         allowed_contexts=app_commands.AppCommandContext(guild=True),  # guild_only alone leaves a group's open
         default_permissions=discord.Permissions(manage_guild=True),
     )
 
-    @group.command(
-        name=locale_str("show", key="command.limits.show.name"),
-        description=locale_str(
-            "Every limit in force here, and which ones this server has changed", key="command.limits.show.description"
-        ),
-    )
+    @group.command(**names("limits.show"))
     async def show(interaction: Interaction) -> None:
         limits = await require_moderator(interaction)
         changed = await interaction.client.policy.overrides(interaction.guild_id or 0)
         await _answer(interaction, embed=limits_embed(limits, changed, interaction.locale))
 
-    @group.command(
-        name=locale_str("set", key="command.limits.set.name"),
-        description=locale_str("Change one limit", key="command.limits.set.description"),
-    )
-    @app_commands.rename(
-        name=locale_str("name", key="command.limits.set.option.name.name"),
-        value=locale_str("value", key="command.limits.set.option.value.name"),
-    )
-    @app_commands.describe(
-        name=locale_str("The limit to change", key="command.limits.set.option.name.description"),
-        value=locale_str("Its new value; 0 means unlimited", key="command.limits.set.option.value.description"),
-    )
+    @group.command(**names("limits.set"))
+    @app_commands.rename(**option_names("limits.set", "name", "value"))
+    @app_commands.describe(**option_descriptions("limits.set", "name", "value"))
     @app_commands.choices(name=[Choice(name=name, value=name) for name in SCALAR_LIMITS])
     async def set_limit(interaction: Interaction, name: str, value: Range[str, 1, 200]) -> None:
         limits = await require_moderator(interaction)
         parsed = rules.parse_limit(name, value, interaction.client.generation.rules.models)
         await _change(interaction, limits, name, parsed)
 
-    @group.command(
-        name=locale_str("reset", key="command.limits.reset.name"),
-        description=locale_str("Put one limit back to the bot's default", key="command.limits.reset.description"),
-    )
-    @app_commands.rename(
-        name=locale_str("name", key="command.limits.reset.option.name.name"),
-    )
-    @app_commands.describe(
-        name=locale_str("The limit to reset", key="command.limits.reset.option.name.description"),
-    )
+    @group.command(**names("limits.reset"))
+    @app_commands.rename(**option_names("limits.reset", "name"))
+    @app_commands.describe(**option_descriptions("limits.reset", "name"))
     @app_commands.choices(name=[Choice(name=name, value=name) for name in LIMIT_NAMES])
     async def reset(interaction: Interaction, name: str) -> None:
         limits = await require_moderator(interaction)
         await _change(interaction, limits, name, None)
 
-    @group.command(
-        name=locale_str("history", key="command.limits.history.name"),
-        description=locale_str(
-            "Recent changes of this server's limits: who, what, when", key="command.limits.history.description"
-        ),
-    )
+    @group.command(**names("limits.history"))
     async def history(interaction: Interaction) -> None:
         await require_moderator(interaction)
         changes = await interaction.client.policy.changes(interaction.guild_id or 0, HISTORY_LENGTH)
@@ -98,120 +72,46 @@ def limits_group() -> app_commands.Group:
         ]
         await _answer(interaction, "\n".join(lines) or catalogue.text(locale, "limits.no_changes"))
 
-    @group.command(
-        name=locale_str("channel", key="command.limits.channel.name"),
-        description=locale_str(
-            "Allow the image commands in a channel, or stop allowing it", key="command.limits.channel.description"
-        ),
-    )
-    @app_commands.rename(
-        channel=locale_str("channel", key="command.limits.channel.option.channel.name"),
-        allowed=locale_str("allowed", key="command.limits.channel.option.allowed.name"),
-    )
-    @app_commands.describe(
-        channel=locale_str("The channel", key="command.limits.channel.option.channel.description"),
-        allowed=locale_str(
-            "Allow it (the commands then work only in allowed channels)",
-            key="command.limits.channel.option.allowed.description",
-        ),
-    )
+    @group.command(**names("limits.channel"))
+    @app_commands.rename(**option_names("limits.channel", "channel", "allowed"))
+    @app_commands.describe(**option_descriptions("limits.channel", "channel", "allowed"))
     async def channel(interaction: Interaction, channel: discord.TextChannel, allowed: bool) -> None:
         limits = await require_moderator(interaction)
         await _change(interaction, limits, "channels", _toggled(limits.channels, channel.id, allowed))
 
-    @group.command(
-        name=locale_str("exempt-role", key="command.limits.exempt-role.name"),
-        description=locale_str(
-            "Free a role from every quota, or undo it", key="command.limits.exempt-role.description"
-        ),
-    )
-    @app_commands.rename(
-        role=locale_str("role", key="command.limits.exempt-role.option.role.name"),
-        exempt=locale_str("exempt", key="command.limits.exempt-role.option.exempt.name"),
-    )
-    @app_commands.describe(
-        role=locale_str("The role", key="command.limits.exempt-role.option.role.description"),
-        exempt=locale_str(
-            "Exempt it from quotas, cooldown and budget", key="command.limits.exempt-role.option.exempt.description"
-        ),
-    )
+    @group.command(**names("limits.exempt-role"))
+    @app_commands.rename(**option_names("limits.exempt-role", "role", "exempt"))
+    @app_commands.describe(**option_descriptions("limits.exempt-role", "role", "exempt"))
     async def exempt_role(interaction: Interaction, role: discord.Role, exempt: bool) -> None:
         limits = await require_moderator(interaction)
         await _change(interaction, limits, "exempt_roles", _toggled(limits.exempt_roles, role.id, exempt))
 
-    @group.command(
-        name=locale_str("role-quota", key="command.limits.role-quota.name"),
-        description=locale_str(
-            "Give a role its own daily image quota (0 removes it)", key="command.limits.role-quota.description"
-        ),
-    )
-    @app_commands.rename(
-        role=locale_str("role", key="command.limits.role-quota.option.role.name"),
-        images=locale_str("images", key="command.limits.role-quota.option.images.name"),
-    )
-    @app_commands.describe(
-        role=locale_str("The role", key="command.limits.role-quota.option.role.description"),
-        images=locale_str(
-            "Images a day for its members (the highest of their roles)",
-            key="command.limits.role-quota.option.images.description",
-        ),
-    )
+    @group.command(**names("limits.role-quota"))
+    @app_commands.rename(**option_names("limits.role-quota", "role", "images"))
+    @app_commands.describe(**option_descriptions("limits.role-quota", "role", "images"))
     async def role_quota(interaction: Interaction, role: discord.Role, images: Range[int, 0, MAX_ROLE_QUOTA]) -> None:
         limits = await require_moderator(interaction)
         quotas = tuple((held, count) for held, count in limits.role_daily_images if held != role.id)
         await _change(interaction, limits, "role_daily_images", quotas + (((role.id, images),) if images else ()))
 
-    @group.command(
-        name=locale_str("moderator-role", key="command.limits.moderator-role.name"),
-        description=locale_str(
-            "Let a role manage these limits and see usage, or undo it", key="command.limits.moderator-role.description"
-        ),
-    )
-    @app_commands.rename(
-        role=locale_str("role", key="command.limits.moderator-role.option.role.name"),
-        moderator=locale_str("moderator", key="command.limits.moderator-role.option.moderator.name"),
-    )
-    @app_commands.describe(
-        role=locale_str("The role", key="command.limits.moderator-role.option.role.description"),
-        moderator=locale_str(
-            "Its members may use /limits and /usage", key="command.limits.moderator-role.option.moderator.description"
-        ),
-    )
+    @group.command(**names("limits.moderator-role"))
+    @app_commands.rename(**option_names("limits.moderator-role", "role", "moderator"))
+    @app_commands.describe(**option_descriptions("limits.moderator-role", "role", "moderator"))
     async def moderator_role(interaction: Interaction, role: discord.Role, moderator: bool) -> None:
         limits = await require_moderator(interaction)
         await _change(interaction, limits, "moderator_roles", _toggled(limits.moderator_roles, role.id, moderator))
 
-    @group.command(
-        name=locale_str("block-word", key="command.limits.block-word.name"),
-        description=locale_str(
-            "Refuse prompts holding a word or pattern (* matches letters)", key="command.limits.block-word.description"
-        ),
-    )
-    @app_commands.rename(
-        pattern=locale_str("pattern", key="command.limits.block-word.option.pattern.name"),
-    )
-    @app_commands.describe(
-        pattern=locale_str(
-            "A word, a phrase, or a pattern such as gore*", key="command.limits.block-word.option.pattern.description"
-        ),
-    )
+    @group.command(**names("limits.block-word"))
+    @app_commands.rename(**option_names("limits.block-word", "pattern"))
+    @app_commands.describe(**option_descriptions("limits.block-word", "pattern"))
     async def block_word(interaction: Interaction, pattern: Range[str, 1, rules.MAX_WORD_PATTERN]) -> None:
         limits = await require_moderator(interaction)
         word = rules.check_word_pattern(pattern)
         await _change(interaction, limits, "blocked_words", _toggled(limits.blocked_words, word, True))
 
-    @group.command(
-        name=locale_str("unblock-word", key="command.limits.unblock-word.name"),
-        description=locale_str("Allow a blocked word or pattern again", key="command.limits.unblock-word.description"),
-    )
-    @app_commands.rename(
-        pattern=locale_str("pattern", key="command.limits.unblock-word.option.pattern.name"),
-    )
-    @app_commands.describe(
-        pattern=locale_str(
-            "The word or pattern, as it was blocked", key="command.limits.unblock-word.option.pattern.description"
-        ),
-    )
+    @group.command(**names("limits.unblock-word"))
+    @app_commands.rename(**option_names("limits.unblock-word", "pattern"))
+    @app_commands.describe(**option_descriptions("limits.unblock-word", "pattern"))
     async def unblock_word(interaction: Interaction, pattern: Range[str, 1, rules.MAX_WORD_PATTERN]) -> None:
         limits = await require_moderator(interaction)
         word = rules.check_word_pattern(pattern)

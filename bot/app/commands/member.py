@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import discord
 from discord import app_commands
-from discord.app_commands import locale_str
 
 from bot.app.i18n import catalogue
+from bot.app.i18n.command_text import names
 from bot.app.render import EMBED_COLOUR, shorten
 from bot.app.requester import requester_of
 from bot.core.limits import caps_for
@@ -21,8 +21,7 @@ def quota_command(policy: Policy, storage: Storage) -> app_commands.Command:
     """The /quota command: what the member may still ask for today, by the caps the bot enforces."""
 
     @app_commands.command(
-        name=locale_str("quota", key="command.quota.name"),
-        description=locale_str("How many images you can still make here today", key="command.quota.description"),
+        **names("quota"),
     )
     @app_commands.guild_only()
     async def quota(interaction: discord.Interaction) -> None:
@@ -48,8 +47,7 @@ def history_command(storage: Storage) -> app_commands.Command:
     """The /history command: the member's latest requests in this server, with links to their results."""
 
     @app_commands.command(
-        name=locale_str("history", key="command.history.name"),
-        description=locale_str("Your recent image requests in this server", key="command.history.description"),
+        **names("history"),
     )
     @app_commands.guild_only()
     async def history(interaction: discord.Interaction) -> None:

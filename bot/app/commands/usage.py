@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, TypeAlias
 
 import discord
 from discord import app_commands
-from discord.app_commands import locale_str
 
 from bot.app.i18n import catalogue
+from bot.app.i18n.command_text import names, option_descriptions, option_names
 from bot.app.moderation import require_moderator
 from bot.core.charts import DayCount, usage_chart
 from bot.core.pricing import micro_to_dollars
@@ -25,21 +25,12 @@ TOP_USERS = 10
 
 def usage_command() -> app_commands.Command:
     @app_commands.command(
-        name=locale_str("usage", key="command.usage.name"),
-        description=locale_str(
-            "Images made on this server: today, this week, this month", key="command.usage.description"
-        ),
+        **names("usage"),
     )
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
-    @app_commands.rename(
-        member=locale_str("member", key="command.usage.option.member.name"),
-    )
-    @app_commands.describe(
-        member=locale_str(
-            "Show one member's usage instead of the server's", key="command.usage.option.member.description"
-        ),
-    )
+    @app_commands.rename(**option_names("usage", "member"))
+    @app_commands.describe(**option_descriptions("usage", "member"))
     async def usage(interaction: Interaction, member: discord.User | None = None) -> None:
         await require_moderator(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
