@@ -1,11 +1,13 @@
 """What the end-to-end tests look at: the images and texts a member sees."""
 
+import asyncio
 import io
 
 from PIL import Image
 
 from bot.app.i18n import catalogue
-from tests.loopback.discord import FileRecord, InteractionHandle, MessageRecord
+from tests.loopback.discord import DiscordServer, FileRecord, InteractionHandle, MessageRecord
+from tests.loopback.image_api import ImageAPIServer
 
 BUTTON = 2
 LABEL = 18
@@ -63,3 +65,22 @@ def progress_note(state: MessageRecord) -> bool:
 def outcome(state: MessageRecord) -> bool:
     """A response state that ends the job: its result or its failure, not the "thinking" or progress notes."""
     return not state.loading and not state.deleted and not progress_note(state)
+
+
+async def api_requests(image_api: ImageAPIServer, count: int) -> None:
+    """Wait until the image API has received `count` requests in all (jobs have started)."""
+    for _ in range(400):
+        if len(image_api.requests) >= count:
+            return
+        await asyncio.sleep(0.025)
+    raise AssertionError(f"the image API got {len(image_api.requests)} requests, not {count}")
+
+
+async def bot_post(discord_api: DiscordServer, channel_id: int) -> MessageRecord:
+    """The first message the bot posts in a channel on its own (not as an interaction response)."""
+    for _ in range(200):
+        for message in discord_api.messages(channel_id):
+            if message.author_id == discord_api.bot_user_id and message.interaction_id is None:
+                return message
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the bot posted nothing in channel {channel_id}")

@@ -8,6 +8,7 @@ import pytest
 from bot.app.i18n import catalogue
 from tests.conftest import DISCORD_TOKEN, bot_env
 from tests.e2e.bot_process import START_TIMEOUT, run_bot, stop_bot
+from tests.e2e.helpers import bot_post
 from tests.loopback import image_api as faults
 from tests.loopback.discord import DiscordServer, permissions
 
@@ -86,20 +87,10 @@ async def test_a_failure_after_the_token_died_is_told_in_the_channel(short_lived
         image_api.latency = TOKEN_LIFETIME + 1.0
         image_api.fail_next(faults.safety())
         await short_lived.slash("imagine", user=member, guild=guild, options={"prompt": "too bold"})
-        told = await wait_for_text(short_lived, guild.default_channel.id)
+        told = await bot_post(short_lived, guild.default_channel.id)
     finally:
         stderr = await stop_bot(process)
     assert process.returncode == 0, stderr[-2000:]
     assert told.content == catalogue.text(
         "en-US", "error.late", user=f"<@{member.id}>", message=catalogue.text("en-US", "error.safety")
     )
-
-
-async def wait_for_text(server: DiscordServer, channel_id: int):
-    """The first message the bot posts in a channel outside any interaction."""
-    for _ in range(200):
-        for message in server.messages(channel_id):
-            if message.author_id == server.bot_user_id and message.interaction_id is None:
-                return message
-        await asyncio.sleep(0.05)
-    raise AssertionError("the bot posted nothing in the channel")

@@ -10,7 +10,7 @@ import pytest
 from bot.app.i18n import catalogue
 from tests.conftest import DISCORD_TOKEN, bot_env
 from tests.e2e.bot_process import START_TIMEOUT, run_bot, stop_bot
-from tests.e2e.helpers import buttons, outcome, progress_note
+from tests.e2e.helpers import api_requests, buttons, outcome, progress_note
 from tests.loopback.discord import DiscordServer, GuildRecord, InteractionHandle, UserRecord
 
 
@@ -57,21 +57,12 @@ async def one_slot(image_api, tmp_path_factory) -> AsyncIterator[OneSlotBot]:
         assert process.returncode == 0, stderr[-2000:]
 
 
-async def started(image_api, count: int) -> None:
-    """Wait until the image API has received `count` requests in all."""
-    for _ in range(400):
-        if len(image_api.requests) >= count:
-            return
-        await asyncio.sleep(0.025)
-    raise AssertionError(f"the image API got {len(image_api.requests)} requests, not {count}")
-
-
 async def test_a_busy_server_delays_another_servers_job_by_one_turn_at_most(one_slot, image_api) -> None:
     image_api.latency = 0.4
     busy = [one_slot.member(f"busy{n}") for n in range(3)]
     quiet = one_slot.member("quiet", one_slot.second)
     flood = [await one_slot.imagine(user, f"busy {n}-{k}") for k in range(2) for n, user in enumerate(busy)]
-    await started(image_api, 1)
+    await api_requests(image_api, 1)
 
     single = await one_slot.imagine(quiet, "quiet one", one_slot.second)
 

@@ -9,8 +9,8 @@ import pytest
 from bot.app.i18n import catalogue
 from tests.conftest import DISCORD_TOKEN, bot_env
 from tests.e2e.bot_process import START_TIMEOUT, run_bot, stop_bot
-from tests.e2e.helpers import buttons, form_fields, outcome
-from tests.loopback.discord import DiscordServer, MessageRecord, permissions
+from tests.e2e.helpers import bot_post, buttons, form_fields, outcome
+from tests.loopback.discord import DiscordServer, permissions
 from tests.storage_backends import postgres_schema, reachable_postgres
 
 
@@ -182,13 +182,3 @@ async def test_a_killed_bot_leaves_no_quota_booked_at_the_next_start(own_discord
     newest, killed = history.embeds[0]["description"].splitlines()
     assert "/imagine cut short" in newest
     assert killed.endswith(f"/imagine cut short · {catalogue.text('en-US', 'history.failed')}")
-
-
-async def bot_post(discord_api: DiscordServer, channel_id: int) -> MessageRecord:
-    """The first message the bot posts in a channel on its own (not as an interaction response)."""
-    for _ in range(200):
-        for message in discord_api.messages(channel_id):
-            if message.author_id == discord_api.bot_user_id and message.interaction_id is None:
-                return message
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"the bot posted nothing in channel {channel_id}")

@@ -11,7 +11,7 @@ from bot.app.i18n import catalogue
 from bot.core.storage import open_storage
 from tests.conftest import DISCORD_TOKEN, bot_env
 from tests.e2e.bot_process import START_TIMEOUT, run_bot, stop_bot
-from tests.e2e.helpers import outcome
+from tests.e2e.helpers import api_requests, outcome
 from tests.loopback.discord import DiscordServer
 
 
@@ -21,14 +21,6 @@ async def own_discord() -> AsyncIterator[DiscordServer]:
     await server.start()
     yield server
     await server.stop()
-
-
-async def started(image_api, count: int) -> None:
-    for _ in range(400):
-        if len(image_api.requests) >= count:
-            return
-        await asyncio.sleep(0.025)
-    raise AssertionError(f"the image API got {len(image_api.requests)} requests, not {count}")
 
 
 async def stop_with_jobs(own_discord, image_api, tmp_path, *, latency: float, grace: float):
@@ -45,7 +37,7 @@ async def stop_with_jobs(own_discord, image_api, tmp_path, *, latency: float, gr
     replies = []
     for n, member in enumerate(members):
         replies.append(await own_discord.slash("imagine", user=member, guild=guild, options={"prompt": f"job {n}"}))
-    await started(image_api, 1)
+    await api_requests(image_api, 1)
     stopping = time.monotonic()
     stderr = await stop_bot(process)
     stopped_after = time.monotonic() - stopping
@@ -95,7 +87,7 @@ async def test_no_new_job_is_taken_while_stopping(own_discord, image_api, tmp_pa
     await own_discord.wait_ready(START_TIMEOUT)
     image_api.latency = 1.5
     running = await own_discord.slash("imagine", user=member, guild=guild, options={"prompt": "in time"})
-    await started(image_api, 1)
+    await api_requests(image_api, 1)
 
     stopping = asyncio.create_task(stop_bot(process))
     await asyncio.sleep(0.3)  # SIGTERM has arrived; the running job still has its grace period
