@@ -7,6 +7,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DATA_DIR=/data \
     HEALTH_PORT=8080
 
+# A CJK font, so the /usage chart can draw its Chinese labels (bot/core/charts.py looks for it)
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-wqy-microhei \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 bot && mkdir -p /data && chown bot:bot /data
 WORKDIR /app
 COPY pyproject.toml README.md ./

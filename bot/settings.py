@@ -25,6 +25,7 @@ DEFAULT_PRICES = (
 MAX_EDIT_OPTIONS = 10  # picture options on /edit; the command's 25-option limit leaves room for the rest
 PROMPT_LIMIT_DISCORD_MAX = 6000  # Discord's own max_length for a string option
 MAX_MODELS = 25  # Discord's limit on an option's choices
+MAX_SHARDS = 4096
 
 T = TypeVar("T", int, float)
 
@@ -63,6 +64,9 @@ class Settings:
     limit_concurrent_jobs: int = 2
     limit_max_count: int = 4
     limit_max_quality: str = "2k"
+    # Deployment-wide caps over every server and process; not per-server, and exempt roles count too. 0 is none.
+    global_daily_images: int = 0
+    global_monthly_budget: int = 0  # micro-dollars
     image_prices: Mapping[str, int] = field(default_factory=lambda: _prices(DEFAULT_PRICES))
     queue_max_per_user: int = 3
     queue_max_per_server: int = 50
@@ -79,6 +83,10 @@ class Settings:
     discord_api_base_url: str = "https://discord.com/api/v10"
     discord_gateway_url: str = "wss://gateway.discord.gg/"
     sync_commands: bool = True
+    shard_count: int | None = None  # None: the count Discord recommends
+    shard_ids: tuple[int, ...] | None = None  # None: every shard, in this process
+    instance_name: str = "main"  # this process among those sharing one database
+    instance_timeout: float = 60.0  # seconds of silence after which another process takes over its jobs
 
 
 def load_settings(env: Mapping[str, str]) -> Settings:
@@ -90,6 +98,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if default_model not in models:
         raise SettingsError(f"IMAGE_DEFAULT_MODEL={default_model!r} is not one of IMAGE_MODELS ({', '.join(models)})")
     data_dir = Path(_text(env, "DATA_DIR", "./data"))
+    shard_count, shard_ids = _shards(env)
     return Settings(
         discord_token=_required(env, "DISCORD_TOKEN"),
         image_api_key=_required(env, "IMAGE_API_KEY"),
@@ -119,6 +128,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         limit_concurrent_jobs=_number(env, "LIMIT_CONCURRENT_JOBS", 2, int, low=0),
         limit_max_count=_number(env, "LIMIT_MAX_COUNT", 4, int, low=1, high=10),
         limit_max_quality=_choice(env, "LIMIT_MAX_QUALITY", "2k", QUALITIES),
+        global_daily_images=_number(env, "GLOBAL_DAILY_IMAGES", 0, int, low=0),
+        global_monthly_budget=_dollars(env, "GLOBAL_MONTHLY_BUDGET"),
         image_prices=_prices(_text(env, "IMAGE_PRICES", DEFAULT_PRICES)),
         queue_max_per_user=_number(env, "QUEUE_MAX_PER_USER", 3, int, low=0),
         queue_max_per_server=_number(env, "QUEUE_MAX_PER_SERVER", 50, int, low=0),
@@ -135,6 +146,10 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         discord_api_base_url=_url(env, "DISCORD_API_BASE_URL", "https://discord.com/api/v10", ("http", "https")),
         discord_gateway_url=_url(env, "DISCORD_GATEWAY_URL", "wss://gateway.discord.gg/", ("ws", "wss")),
         sync_commands=_flag(env, "SYNC_COMMANDS", default=True),
+        shard_count=shard_count,
+        shard_ids=shard_ids,
+        instance_name=_instance_name(env, shard_ids),
+        instance_timeout=_number(env, "INSTANCE_TIMEOUT_SECONDS", 60.0, float, low=2.0, high=3600.0),
     )
 
 
@@ -183,6 +198,33 @@ def _ids(env: Mapping[str, str], name: str) -> list[int]:
             raise SettingsError(f"{name} must be comma-separated Discord ids; {item!r} is not one")
         ids.append(int(item))
     return ids
+
+
+def _shards(env: Mapping[str, str]) -> tuple[int | None, tuple[int, ...] | None]:
+    """SHARD_COUNT and SHARD_IDS: ids need a count, and each must be below it."""
+    count = _number(env, "SHARD_COUNT", 0, int, low=1, high=MAX_SHARDS) or None
+    ids = []
+    for item in _list(env, "SHARD_IDS"):
+        if not item.isdigit():
+            raise SettingsError(f"SHARD_IDS must be comma-separated shard numbers; {item!r} is not one")
+        ids.append(int(item))
+    if not ids:
+        return count, None
+    if count is None:
+        raise SettingsError("SHARD_IDS needs SHARD_COUNT: the total number of shards across all processes")
+    if outside := [shard for shard in ids if shard >= count]:
+        raise SettingsError(f"SHARD_IDS has {outside[0]}, but shard ids run from 0 to SHARD_COUNT-1 ({count - 1})")
+    return count, tuple(sorted(ids))
+
+
+def _instance_name(env: Mapping[str, str], shard_ids: tuple[int, ...] | None) -> str:
+    """INSTANCE_NAME, else one that follows from the shards: the same after a restart, unique per process."""
+    name = _text(env, "INSTANCE_NAME", "")
+    if name and not re.fullmatch(r"[\w.-]{1,64}", name):
+        raise SettingsError(f"INSTANCE_NAME={name!r} must be 1-64 letters, digits, '.', '-' or '_'")
+    if name:
+        return name
+    return "main" if shard_ids is None else "shards-" + "-".join(map(str, shard_ids))
 
 
 def _url(env: Mapping[str, str], name: str, default: str, schemes: tuple[str, ...]) -> str:

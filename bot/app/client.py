@@ -21,6 +21,7 @@ from bot.app.commands.usage import usage_command
 from bot.app.errors import ImageTree
 from bot.app.health import HealthServer
 from bot.app.i18n.translator import CatalogueTranslator
+from bot.app.liveness import Heartbeat
 from bot.app.progress import ProgressBoard
 from bot.app.recovery import tell_interrupted
 from bot.app.views.cancel import CancelButton
@@ -34,7 +35,7 @@ from bot.core.limits import ServerLimits
 from bot.core.metrics import Metrics
 from bot.core.policy import Policy
 from bot.core.queue import FairQueue
-from bot.core.storage import Storage, open_storage
+from bot.core.storage import SharedSlotGate, Storage, open_storage
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -43,8 +44,8 @@ FAREWELL_SECONDS = 3.0  # after the grace period: time to tell members how their
 DISCORD_CONNECTIONS = 500  # aiohttp's default of 100 would cap how many interactions are answered at once
 
 
-class ImageBot(commands.Bot):
-    """An image bot: slash commands over the core generation service."""
+class ImageBot(commands.AutoShardedBot):
+    """An image bot: slash commands over the core generation service, on the shards its settings name."""
 
     def __init__(self, settings: Settings) -> None:
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False  # the bot never uses voice
@@ -60,11 +61,15 @@ class ImageBot(commands.Bot):
             chunk_guilds_at_startup=False,
             member_cache_flags=discord.MemberCacheFlags.none(),
             connector=aiohttp.TCPConnector(limit=DISCORD_CONNECTIONS),
+            shard_count=settings.shard_count,
+            shard_ids=list(settings.shard_ids) if settings.shard_ids is not None else None,
         )
         self.settings = settings
         self.api_session: aiohttp.ClientSession | None = None
         self.picture_session: aiohttp.ClientSession | None = None
         self.storage: Storage | None = None
+        self.slots: SharedSlotGate | None = None
+        self.heartbeat: Heartbeat | None = None
         self.generation: GenerationService
         self.fetcher: PictureFetcher
         self.policy: Policy
@@ -77,11 +82,17 @@ class ImageBot(commands.Bot):
     async def setup_hook(self) -> None:
         """Open storage and the HTTP sessions, register commands and buttons, and sync the commands."""
         settings = self.settings
-        self.storage = await open_storage(settings.database_url)
+        self.storage = await open_storage(settings.database_url, settings.instance_name)
         if interrupted := await self.storage.recover_interrupted(datetime.now(UTC)):
             log.warning("%d jobs were cut off by the last stop; their quota bookings are released", len(interrupted))
             # told once connected: setup_hook runs before the gateway, so it must not wait for it itself
             self._recovery = asyncio.create_task(tell_interrupted(self, interrupted))
+        self.heartbeat = Heartbeat(self, self.storage, settings.instance_timeout)
+        self.heartbeat.start()
+        # with processes sharing PostgreSQL, a job also needs one of the image API's slots leased there
+        if (slots := self.storage.shared_slots(settings.image_api_concurrency)) is not None:
+            await slots.start()
+            self.slots = slots
         # each slot uses one connection at a time; the pool must not cap requests below the slots
         self.api_session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=settings.image_api_concurrency))
         self.picture_session = aiohttp.ClientSession()
@@ -98,11 +109,17 @@ class ImageBot(commands.Bot):
             timeout=settings.image_download_timeout,
         )
         self.policy = Policy(self.storage, limit_defaults(settings))
-        accountant = Accountant(self.storage, settings.image_prices)
+        accountant = Accountant(
+            self.storage,
+            settings.image_prices,
+            global_daily_images=settings.global_daily_images,
+            global_monthly_budget=settings.global_monthly_budget,
+        )
         queue: FairQueue[JobResult] = FairQueue(
             settings.image_api_concurrency,
             max_per_user=settings.queue_max_per_user,
             max_per_server=settings.queue_max_per_server,
+            gate=self.slots,
         )
         self.jobs = JobService(
             self.generation, self.fetcher, self.storage, self.policy, accountant, queue, settings.edit_input_mode
@@ -139,8 +156,13 @@ class ImageBot(commands.Bot):
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d commands to guild %s", len(synced), guild_id)
 
+    def shard_states(self) -> dict[int, bool]:
+        """Whether each of this process's shards is connected."""
+        return {shard_id: not shard.is_closed() for shard_id, shard in self.shards.items()}
+
     async def on_ready(self) -> None:
-        log.info("ready as %s in %d guilds", self.user, len(self.guilds))
+        shards = ",".join(map(str, sorted(self.shards)))
+        log.info("ready as %s in %d guilds, on shards %s of %s", self.user, len(self.guilds), shards, self.shard_count)
 
     async def close(self) -> None:
         """Stop taking jobs: cancel the queued ones, give running ones the grace period, let every member be
@@ -151,6 +173,10 @@ class ImageBot(commands.Bot):
                 log.warning("stopping with %d jobs unsettled; they are released at the next start", left)
         if self.progress is not None:
             await self.progress.stop()
+        if self.heartbeat is not None:
+            await self.heartbeat.stop()
+        if self.slots is not None:
+            await self.slots.close()
         await super().close()
         for session in (self.api_session, self.picture_session):
             if session is not None:
@@ -158,6 +184,10 @@ class ImageBot(commands.Bot):
         if self.health is not None:
             await self.health.stop()  # late: it says "unhealthy" while the bot stops
         if self.storage is not None:
+            try:
+                await self.storage.leave()
+            except Exception:  # the others then take over what is left once this instance's heartbeat is stale
+                log.warning("could not record this instance's stop in the database", exc_info=True)
             await self.storage.close()
 
 

@@ -88,7 +88,7 @@ def _params(error: errors.BotError) -> dict[str, object]:
     if isinstance(error, errors.PictureTooLarge):
         params["size"], params["limit"] = megabytes(error.size), megabytes(error.limit)
     if isinstance(error, errors.QuotaExceeded):
-        if error.limit == "server_budget":
+        if error.limit in ("server_budget", "global_budget"):
             params["used"], params["allowed"] = micro_to_dollars(error.used), micro_to_dollars(error.allowed)
         params["resets"] = discord.utils.format_dt(error.resets_at, "R") if error.resets_at else ""
     if isinstance(error, errors.PromptBlocked):

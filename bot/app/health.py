@@ -27,6 +27,9 @@ class Watched(Protocol):
 
     def is_closed(self) -> bool: ...
 
+    def shard_states(self) -> dict[int, bool]:
+        """Whether each of this process's shards is connected."""
+
 
 class HealthServer:
     """Serves `/healthz` and `/metrics` on `host:port` (port 0: any free port, see `port` once started)."""
@@ -54,11 +57,13 @@ class HealthServer:
         await self._runner.cleanup()
 
     async def _healthz(self, request: web.Request) -> web.Response:
-        connected = self._bot.is_ready() and not self._bot.is_closed()
+        shards = self._bot.shard_states()
+        connected = self._bot.is_ready() and not self._bot.is_closed() and all(shards.values())
         database = await ping(self._bot.storage)
         reading = self._metrics.queue()
         body = {
             "gateway": "connected" if connected else "disconnected",
+            "shards": {str(shard): "connected" if up else "disconnected" for shard, up in sorted(shards.items())},
             "database": "ok" if database else "unreachable",
             "queue": dataclasses.asdict(reading) if reading is not None else None,
         }

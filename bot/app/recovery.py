@@ -31,7 +31,7 @@ async def _tell(client: discord.Client, record: JobRecord) -> None:
     text = catalogue.text(locale, "recovery.interrupted", user=f"<@{record.user_id}>", prompt=prompt)
     view = discord.ui.View(timeout=None)
     view.add_item(ResultButton("reroll", record.id, record.user_id, catalogue.text(locale, "button.retry")))
-    channel = client.get_channel(record.channel_id) if record.channel_id is not None else None
+    channel = _channel(client, record)
     if isinstance(channel, discord.abc.Messageable):
         try:
             mention = discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(record.user_id)])
@@ -41,3 +41,12 @@ async def _tell(client: discord.Client, record: JobRecord) -> None:
             log.warning("could not post in channel %s about job %s; trying a direct message", channel, record.id)
     user = await client.fetch_user(record.user_id)
     await user.send(text, view=view)
+
+
+def _channel(client: discord.Client, record: JobRecord) -> object:
+    """The job's channel; one of a server another process serves is reached by id alone."""
+    if record.channel_id is None:
+        return None
+    if (channel := client.get_channel(record.channel_id)) is not None:
+        return channel
+    return client.get_partial_messageable(record.channel_id, guild_id=record.guild_id) if record.guild_id else None

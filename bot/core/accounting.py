@@ -6,6 +6,7 @@ estimated cost of what the API generated (what the budget counts, since it was b
 """
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from bot.core.pricing import image_cost
@@ -13,16 +14,30 @@ from bot.core.storage import Caps, JobRecord, Reservation, Storage, UsageRecord
 
 
 class Accountant:
-    def __init__(self, storage: Storage, prices: Mapping[str, int]) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        prices: Mapping[str, int],
+        *,
+        global_daily_images: int | None = None,
+        global_monthly_budget: int | None = None,
+    ) -> None:
+        """`global_*` are the deployment-wide caps (budget in micro-dollars); 0 or None is none."""
         self._storage = storage
         self._prices = prices
+        self._global_daily_images = global_daily_images or None
+        self._global_monthly_budget = global_monthly_budget or None
 
     def cost(self, record: JobRecord, images: int) -> int:
         """The estimated cost of `images` images of a job, in micro-dollars."""
         return image_cost(self._prices, record.model, record.quality, images)
 
     async def reserve(self, record: JobRecord, caps: Caps) -> None:
-        """Book the job's images against `caps`, or raise QuotaExceeded saying which limit is reached."""
+        """Book the job's images against `caps` and the global caps, or raise QuotaExceeded saying which limit."""
+        # Merged here, after any exemption: the global caps protect the operator's bill, so nobody escapes them.
+        caps = replace(
+            caps, global_daily_images=self._global_daily_images, global_monthly_budget=self._global_monthly_budget
+        )
         reservation = Reservation(
             job_id=record.id,
             guild_id=record.guild_id,

@@ -201,9 +201,9 @@ class InvalidLimitValue(BotError):
 class QuotaExceeded(BotError):
     """A usage limit is reached.
 
-    `limit` names it: "user_daily", "server_daily", "server_budget" (amounts in micro-dollars), "cooldown"
-    or "concurrent"; `used` and `allowed` are in its unit; `resets_at` is when room frees up (None when it
-    frees up as running jobs end).
+    `limit` names it: "user_daily", "server_daily", "server_budget" (amounts in micro-dollars), "cooldown",
+    "concurrent", or the deployment-wide "global_daily" and "global_budget" (micro-dollars); `used` and `allowed`
+    are in its unit; `resets_at` is when room frees up (None when it frees up as running jobs end).
     """
 
     def __init__(self, limit: str, used: int, allowed: int, resets_at: datetime | None) -> None:

@@ -7,6 +7,10 @@ the back of the rotation, so it waits behind at most one job of each server alre
 of newcomers can starve those. A job without a server (a DM) counts as a server of its own, keyed by its
 user, so DM users neither share one turn nor one server cap.
 
+With a gate (slots shared by several processes), a job starts only once the gate also grants a slot: the
+queue asks for one lease per free local slot while jobs wait, and the job to start is chosen when a lease
+arrives, so the order stays fair within the process.
+
 A job is kept until `result()` has returned (or raised) its outcome once; callers should ask for every job's
 result, since an outcome nobody asks for stays until the queue is dropped.
 """
@@ -21,6 +25,7 @@ from enum import StrEnum
 from typing import Generic, TypeVar, cast
 
 from bot.core.errors import JobCancelled, QueueClosed, QueueFull
+from bot.core.slots import Lease, SlotGate
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +78,7 @@ class FairQueue(Generic[T]):
         *,
         max_per_user: int = 0,
         max_per_server: int = 0,
+        gate: SlotGate | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if slots < 1:
@@ -88,6 +94,8 @@ class FairQueue(Generic[T]):
         self._running: dict[asyncio.Task[T], _Job[T]] = {}
         self._listeners: list[Callable[[], None]] = []
         self._closed = False
+        self._gate = gate
+        self._leasing: set[asyncio.Task[None]] = set()  # each waits for the gate's slot for the next job
 
     @property
     def slots(self) -> int:
@@ -189,6 +197,8 @@ class FairQueue(Generic[T]):
         self._queued = 0
         for job in queued:
             _settle(job, QueueState.CANCELLED, JobCancelled("shutdown"))
+        for task in self._leasing:
+            task.cancel()
         self._notify()
         running = dict(self._running)
         late: list[asyncio.Task[T]] = []
@@ -218,21 +228,40 @@ class FairQueue(Generic[T]):
             del self._queued_by_user[job.user_id]  # no entry per user who ever queued
 
     def _dispatch(self) -> None:
-        while self._servers and len(self._running) < self._slots:
-            key, server = self._servers.popitem(last=False)
-            user_id, jobs = server.users.popitem(last=False)
-            job = jobs.popleft()
-            if jobs:
-                server.users[user_id] = jobs  # back of the server's rotation of users
-            if server.users:
-                self._servers[key] = server  # back of the rotation of servers
-            self._count(job, server, -1)
-            job.state = QueueState.RUNNING
-            job.started_at = self._clock()
-            task = asyncio.create_task(_call(job.work), name=f"queue-job-{job.id}")
-            self._running[task] = job
-            task.add_done_callback(self._finished)
-            log.debug("job %s started (server %s, user %s)", job.id, job.server, job.user_id)
+        while self._queued > len(self._leasing) and len(self._running) + len(self._leasing) < self._slots:
+            if self._gate is None:
+                self._start()
+            else:
+                task = asyncio.create_task(self._start_when_leased(self._gate), name="queue-lease")
+                self._leasing.add(task)
+                task.add_done_callback(self._leasing.discard)
+
+    async def _start_when_leased(self, gate: SlotGate) -> None:
+        lease = await gate.acquire()
+        self._leasing.discard(asyncio.current_task())  # type: ignore[arg-type]
+        if self._queued == 0:  # cancelled or closed meanwhile
+            await asyncio.shield(gate.release(lease))
+            return
+        self._start(_holding(lease, gate))
+        self._notify()
+
+    def _start(self, wrap: Callable[[Callable[[], Awaitable[T]]], Callable[[], Awaitable[T]]] | None = None) -> None:
+        """Start the next job in fair order; `wrap` wraps its work (to hold a lease while it runs)."""
+        key, server = self._servers.popitem(last=False)
+        user_id, jobs = server.users.popitem(last=False)
+        job = jobs.popleft()
+        if jobs:
+            server.users[user_id] = jobs  # back of the server's rotation of users
+        if server.users:
+            self._servers[key] = server  # back of the rotation of servers
+        self._count(job, server, -1)
+        job.state = QueueState.RUNNING
+        job.started_at = self._clock()
+        work = job.work if wrap is None else wrap(job.work)
+        task = asyncio.create_task(_call(work), name=f"queue-job-{job.id}")
+        self._running[task] = job
+        task.add_done_callback(self._finished)
+        log.debug("job %s started (server %s, user %s)", job.id, job.server, job.user_id)
 
     def _finished(self, task: asyncio.Task[T]) -> None:
         job = self._running.pop(task)
@@ -267,6 +296,21 @@ def _settle(job: _Job[T], state: QueueState, error: BaseException | None) -> Non
 
 async def _call(work: Callable[[], Awaitable[T]]) -> T:
     return await work()
+
+
+def _holding(lease: Lease, gate: SlotGate) -> Callable[[Callable[[], Awaitable[X]]], Callable[[], Awaitable[X]]]:
+    """A wrapper of work that frees the lease when the work ends, even when it is cancelled."""
+
+    def wrap(work: Callable[[], Awaitable[X]]) -> Callable[[], Awaitable[X]]:
+        async def held() -> X:
+            try:
+                return await work()
+            finally:
+                await asyncio.shield(gate.release(lease))
+
+        return held
+
+    return wrap
 
 
 def _round_robin(queues: Iterable[Iterable[X]]) -> Iterator[X]:

@@ -79,5 +79,15 @@ async def test_edit_options_put_the_pictures_after_the_prompt(discord_api, bot, 
     assert choices(options["quality"]) == {"1K": "1k", "2K": "2k", "4K": "4k"}
 
 
+async def test_limit_choices_show_labels_and_send_the_limits_id(discord_api, bot, guild) -> None:
+    subcommands = options_by_name(command(discord_api, guild, "limits"))
+    offered = {sub: choices(options_by_name(subcommands[sub])["name"]) for sub in ("set", "reset")}
+
+    assert offered["set"]["Images per member per day"] == "user_daily_images"
+    assert offered["reset"]["Moderator roles"] == "moderator_roles"
+    assert "moderator_roles" not in offered["set"].values()  # list limits change through their own commands
+    assert not any(label == value for labels in offered.values() for label, value in labels.items())
+
+
 async def test_every_command_is_offered_in_servers_only(discord_api, bot, guild) -> None:
     assert all(command["contexts"] == [GUILD_CONTEXT] for command in discord_api.commands(guild_id=guild.id))

@@ -29,6 +29,9 @@ class BotWithStorage:
     def is_closed(self) -> bool:
         return self.bot.is_closed()
 
+    def shard_states(self) -> dict[int, bool]:
+        return self.bot.shard_states()
+
 
 @pytest.fixture
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
@@ -52,6 +55,7 @@ async def test_healthz_reports_a_connected_bot_with_its_database_and_queue(bot, 
         body = await response.json()
     assert body == {
         "gateway": "connected",
+        "shards": {"0": "connected"},
         "database": "ok",
         "queue": {"queued": 0, "running": 0, "slots": bot.settings.image_api_concurrency},
     }
@@ -83,9 +87,9 @@ async def test_healthz_is_unavailable_when_the_gateway_is_disconnected(bot, http
             body = await response.json()
     finally:
         await server.stop()
-        await idle.close()
+        await idle.http.close()  # a sharded client that never logged in can't close() itself
         await storage.close()
-    assert body == {"gateway": "disconnected", "database": "ok", "queue": None}
+    assert body == {"gateway": "disconnected", "shards": {}, "database": "ok", "queue": None}
 
 
 async def test_metrics_show_a_running_job_in_the_queue_gauges(

@@ -47,7 +47,7 @@ async def imagine(discord_api, guild, user, **options: object):
 async def test_a_moderator_sets_a_limit_and_is_told_old_and_new(discord_api, bot, guild, moderator) -> None:
     answer = await set_limit(discord_api, guild, moderator, "user_daily_images", "2")
 
-    assert answer == text("limits.updated", name="user_daily_images", old="unlimited", new="2")
+    assert answer == text("limits.updated", name=text("limit.user_daily_images"), old="unlimited", new="2")
     assert (await bot.policy.limits(guild.id)).user_daily_images == 2
 
 
@@ -277,8 +277,9 @@ async def test_the_change_log_says_who_changed_what(discord_api, bot, guild, mod
     reply = await discord_api.slash("limits history", user=moderator, guild=guild)
 
     lines = (await reply.final(timeout=5, until=outcome)).content.splitlines()
-    assert lines[0].endswith(f"<@{moderator.id}> changed `max_count`: 3 → 5")
-    assert lines[1].endswith(f"<@{moderator.id}> changed `max_count`: {text('limits.default_value')} → 3")
+    label = text("limit.max_count")
+    assert lines[0].endswith(f"<@{moderator.id}> changed **{label}**: 3 → 5")
+    assert lines[1].endswith(f"<@{moderator.id}> changed **{label}**: {text('limits.default_value')} → 3")
 
 
 async def test_limits_show_marks_what_the_server_changed(discord_api, bot, guild, moderator) -> None:
@@ -339,7 +340,7 @@ async def test_a_moderator_role_grants_the_moderator_commands(discord_api, bot, 
 
     answer = await set_limit(discord_api, guild, helper, "max_count", "4")
 
-    assert answer == text("limits.updated", name="max_count", old="10", new="4")
+    assert answer == text("limits.updated", name=text("limit.max_count"), old="10", new="4")
 
 
 async def test_usage_shows_totals_top_members_and_a_chart(discord_api, image_api, bot, guild, moderator, member):

@@ -26,6 +26,15 @@ async def test_imagine_is_registered_with_chinese_names_and_descriptions(discord
     assert landscape["name_localizations"][ZH] == catalogue.text(ZH, "command.choice.size.1792x1024")
 
 
+async def test_limit_choices_are_registered_with_chinese_labels(discord_api, bot, guild) -> None:
+    limits = registered(discord_api, guild, "limits")
+
+    set_command = next(option for option in limits["options"] if option["name"] == "set")
+    name = next(option for option in set_command["options"] if option["name"] == "name")
+    daily = next(choice for choice in name["choices"] if choice["value"] == "user_daily_images")
+    assert daily["name_localizations"][ZH] == catalogue.text(ZH, "limit.user_daily_images")
+
+
 async def test_the_message_menu_has_a_chinese_name(discord_api, bot, guild) -> None:
     menu = registered(discord_api, guild, "Edit image")
 

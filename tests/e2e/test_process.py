@@ -122,5 +122,10 @@ async def test_the_bot_process_serves_healthz_and_metrics_when_asked(image_api, 
         stderr = await stop_bot(process)
         await discord_api.stop()
     assert process.returncode == 0, stderr[-2000:]
-    assert health == {"gateway": "connected", "database": "ok", "queue": {"queued": 0, "running": 0, "slots": 4}}
+    assert health == {
+        "gateway": "connected",
+        "shards": {"0": "connected"},
+        "database": "ok",
+        "queue": {"queued": 0, "running": 0, "slots": 4},
+    }
     assert "imagebot_queue_slots 4.0" in metrics

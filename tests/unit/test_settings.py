@@ -163,3 +163,58 @@ def test_limit_defaults_and_prices_are_read() -> None:
 def test_bad_limit_settings_are_named(env, named) -> None:
     with pytest.raises(SettingsError, match=named):
         load_settings(REQUIRED | env)
+
+
+def test_global_caps_are_off_by_default_and_read() -> None:
+    defaults = load_settings(REQUIRED)
+    assert (defaults.global_daily_images, defaults.global_monthly_budget) == (0, 0)
+
+    settings = load_settings(REQUIRED | {"GLOBAL_DAILY_IMAGES": "5000", "GLOBAL_MONTHLY_BUDGET": "1200.50"})
+    assert (settings.global_daily_images, settings.global_monthly_budget) == (5000, 1_200_500_000)
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"GLOBAL_DAILY_IMAGES": "-1"}, "GLOBAL_DAILY_IMAGES"),
+        ({"GLOBAL_DAILY_IMAGES": "many"}, "GLOBAL_DAILY_IMAGES"),
+        ({"GLOBAL_MONTHLY_BUDGET": "lots"}, "GLOBAL_MONTHLY_BUDGET"),
+        ({"GLOBAL_MONTHLY_BUDGET": "-5"}, "GLOBAL_MONTHLY_BUDGET"),
+    ],
+)
+def test_bad_global_caps_are_named(env, named) -> None:
+    with pytest.raises(SettingsError, match=named):
+        load_settings(REQUIRED | env)
+
+
+def test_one_process_runs_every_shard_by_default() -> None:
+    settings = load_settings(REQUIRED)
+    assert (settings.shard_count, settings.shard_ids, settings.instance_name) == (None, None, "main")
+    assert settings.instance_timeout == 60.0
+
+
+def test_a_process_runs_the_shards_it_is_given_and_is_named_after_them() -> None:
+    settings = load_settings(REQUIRED | {"SHARD_COUNT": "4", "SHARD_IDS": "3, 1", "INSTANCE_TIMEOUT_SECONDS": "20"})
+    assert (settings.shard_count, settings.shard_ids, settings.instance_name) == (4, (1, 3), "shards-1-3")
+    assert settings.instance_timeout == 20.0
+    assert (
+        load_settings(REQUIRED | {"SHARD_COUNT": "4", "SHARD_IDS": "0", "INSTANCE_NAME": "eu-1"}).instance_name
+        == "eu-1"
+    )
+    assert load_settings(REQUIRED | {"SHARD_COUNT": "4"}).shard_ids is None  # all four in this process
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"SHARD_IDS": "0"}, "SHARD_IDS needs SHARD_COUNT"),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "0,2"}, "SHARD_IDS has 2"),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "one"}, "SHARD_IDS must be"),
+        ({"SHARD_COUNT": "0"}, "SHARD_COUNT"),
+        ({"INSTANCE_NAME": "two words"}, "INSTANCE_NAME"),
+        ({"INSTANCE_TIMEOUT_SECONDS": "1"}, "INSTANCE_TIMEOUT_SECONDS"),
+    ],
+)
+def test_bad_shard_settings_are_named(env: dict[str, str], named: str) -> None:
+    with pytest.raises(SettingsError, match=named):
+        load_settings(REQUIRED | env)

@@ -8,7 +8,7 @@ from discord.app_commands import Choice, Range
 
 from bot.app.errors import in_code
 from bot.app.i18n import catalogue
-from bot.app.i18n.command_text import names, option_descriptions, option_names
+from bot.app.i18n.command_text import label, names, option_descriptions, option_names
 from bot.app.moderation import require_moderator
 from bot.core import limits as rules
 from bot.core.limits import LIMIT_NAMES, SCALAR_LIMITS, ServerLimits
@@ -39,7 +39,7 @@ def limits_group() -> app_commands.Group:
     @group.command(**names("limits.set"))
     @app_commands.rename(**option_names("limits.set", "name", "value"))
     @app_commands.describe(**option_descriptions("limits.set", "name", "value"))
-    @app_commands.choices(name=[Choice(name=name, value=name) for name in SCALAR_LIMITS])
+    @app_commands.choices(name=[Choice(name=label(f"limit.{name}"), value=name) for name in SCALAR_LIMITS])
     async def set_limit(interaction: Interaction, name: str, value: Range[str, 1, 200]) -> None:
         limits = await require_moderator(interaction)
         parsed = rules.parse_limit(name, value, interaction.client.generation.rules.models)
@@ -48,7 +48,7 @@ def limits_group() -> app_commands.Group:
     @group.command(**names("limits.reset"))
     @app_commands.rename(**option_names("limits.reset", "name"))
     @app_commands.describe(**option_descriptions("limits.reset", "name"))
-    @app_commands.choices(name=[Choice(name=name, value=name) for name in LIMIT_NAMES])
+    @app_commands.choices(name=[Choice(name=label(f"limit.{name}"), value=name) for name in LIMIT_NAMES])
     async def reset(interaction: Interaction, name: str) -> None:
         limits = await require_moderator(interaction)
         await _change(interaction, limits, name, None)
@@ -64,7 +64,7 @@ def limits_group() -> app_commands.Group:
                 "limits.change",
                 when=discord.utils.format_dt(change.changed_at, "R"),
                 who=f"<@{change.changed_by}>",
-                name=change.name,
+                name=_label(change.name, locale),
                 old=_stored_display(change.name, change.old_value, locale),
                 new=_stored_display(change.name, change.new_value, locale),
             )
@@ -130,7 +130,7 @@ def limits_embed(limits: ServerLimits, changed: set[str], locale: discord.Locale
     for name in LIMIT_NAMES:
         value = rules.display(name, getattr(limits, name))
         marker = catalogue.text(locale, "limits.changed" if name in changed else "limits.default")
-        embed.add_field(name=f"{catalogue.text(locale, f'limit.{name}')} (`{name}`)", value=f"{value} {marker}")
+        embed.add_field(name=f"{_label(name, locale)} (`{name}`)", value=f"{value} {marker}")
     return embed
 
 
@@ -139,7 +139,14 @@ async def _change(interaction: Interaction, limits: ServerLimits, name: str, val
     old = rules.display(name, getattr(limits, name))
     await interaction.client.policy.set_limit(interaction.guild_id or 0, name, value, interaction.user.id)
     new = rules.display(name, getattr(await interaction.client.policy.limits(interaction.guild_id), name))
-    await _answer(interaction, catalogue.text(interaction.locale, "limits.updated", name=name, old=old, new=new))
+    locale = interaction.locale
+    await _answer(interaction, catalogue.text(locale, "limits.updated", name=_label(name, locale), old=old, new=new))
+
+
+def _label(name: str, locale: discord.Locale) -> str:
+    """A limit's name as members read it; the raw id for a limit the catalogue no longer knows (old history)."""
+    key = f"limit.{name}"
+    return catalogue.text(locale, key) if key in catalogue.keys(catalogue.FALLBACK) else name
 
 
 def _toggled(items: tuple[Any, ...], item: Any, present: bool) -> tuple[Any, ...]:

@@ -12,8 +12,9 @@ or None (Discord then shows the English text). Keys live under `command.`:
     command.<command path>.option.<option>.description
     command.choice.<option>.<value>                choice names, shared by the commands offering them:
                                                    command.choice.size.1792x1024, command.choice.style.vivid
+    limit.<name>                                   /limits choices: the label /limits show gives each limit
 
-Strings without a key (model names, quality classes, limit names) are literal and stay as they are.
+Strings without a key (model names, quality classes) are literal and stay as they are.
 Slash command and option names must be lowercase, 1-32 letters, digits, `-` or `_`; a unit test checks
 every translation against Discord's rules.
 """

@@ -8,6 +8,7 @@ of `periods`.
 from datetime import datetime
 from typing import Protocol
 
+from bot.core.slots import SlotGate
 from bot.core.storage.clock import periods
 from bot.core.storage.errors import StorageError
 from bot.core.storage.quota import Booked
@@ -26,6 +27,14 @@ from bot.core.storage.records import (
     UserUsage,
     new_job_id,
 )
+
+
+class SharedSlotGate(SlotGate, Protocol):
+    """Slots leased through the database: started before use, closed after."""
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
 
 
 class Storage(Protocol):
@@ -52,7 +61,19 @@ class Storage(Protocol):
         """Replace the job's reservation with its ledger row; a job already settled keeps its first row."""
 
     async def recover_interrupted(self, now: datetime) -> list[JobRecord]:
-        """Fail every running job and settle every reservation as interrupted; the jobs as they were."""
+        """Fail the jobs this instance's previous run left running, settling their reservations as interrupted;
+        the jobs as they were. Marks this instance as alive."""
+
+    async def recover_orphans(self, now: datetime, stale_before: datetime) -> list[JobRecord]:
+        """Mark this instance as alive, then do as `recover_interrupted` for the jobs of instances not seen
+        since `stale_before` (or gone), and forget those instances."""
+
+    async def leave(self) -> None:
+        """Record that this instance has stopped: jobs it still holds are orphans at once."""
+
+    def shared_slots(self, cap: int) -> SharedSlotGate | None:
+        """The image API's `cap` slots shared with the other processes on this database; None when there
+        are none (SQLite)."""
 
     async def load_limits(self, guild_id: int) -> dict[str, str]:
         """The server's limit overrides: name to value text."""
@@ -104,8 +125,8 @@ class Storage(Protocol):
         """Release the connections."""
 
 
-async def open_storage(url: str) -> Storage:
-    """Open the storage `url` names, applying pending migrations.
+async def open_storage(url: str, instance: str = "main") -> Storage:
+    """Open the storage `url` names, applying pending migrations; `instance` names this process's jobs.
 
     `postgresql://…` or `postgres://…` is PostgreSQL (`?search_path=schema` picks the schema);
     `sqlite:///relative.db`, `sqlite:////absolute.db` or a plain file path is SQLite.
@@ -113,12 +134,12 @@ async def open_storage(url: str) -> Storage:
     if url.startswith(("postgresql://", "postgres://")):
         from bot.core.storage.postgres import PostgresStorage  # asyncpg is imported only when used
 
-        return await PostgresStorage.connect(url)
+        return await PostgresStorage.connect(url, instance)
     if "://" in url and not url.startswith("sqlite:///"):
         raise StorageError(f"storage URL {url.split('://')[0]}:// is not supported; use sqlite:/// or postgresql://")
     from bot.core.storage.sqlite import SQLiteStorage
 
-    return await SQLiteStorage.open(url.removeprefix("sqlite:///"))
+    return await SQLiteStorage.open(url.removeprefix("sqlite:///"), instance)
 
 
 __all__ = [
@@ -132,6 +153,7 @@ __all__ = [
     "LimitChange",
     "PictureSource",
     "Reservation",
+    "SharedSlotGate",
     "Storage",
     "StorageError",
     "UsageRecord",

@@ -14,7 +14,8 @@ from bot.core.storage import postgres_sql as sql
 from bot.core.storage.clock import periods
 from bot.core.storage.errors import StorageError
 from bot.core.storage.migrations import Migration, load_migrations, pending_migrations
-from bot.core.storage.quota import Booked, booked_from_row, check_quota
+from bot.core.storage.postgres_slots import SharedSlots
+from bot.core.storage.quota import Booked, booked_from_row, check_global_quota, check_quota, has_global_caps
 from bot.core.storage.records import (
     Block,
     Caps,
@@ -48,6 +49,7 @@ _MIGRATION_LOCK = 0x696D616765626F74  # "imagebot" in ASCII; any key works if ev
 # Lock spaces of the two-key advisory locks, which never collide with the one-key migration lock.
 _SERVER_QUOTAS = 0x696D6753  # "imgS"
 _USER_QUOTAS = 0x696D6755  # "imgU"
+_GLOBAL_QUOTAS = 0x696D67546F74616C  # "imgTotal": a one-key lock like the migration lock, with another key
 
 _SCHEMA_VERSION = """
 CREATE TABLE IF NOT EXISTS schema_version (
@@ -60,11 +62,12 @@ CREATE TABLE IF NOT EXISTS schema_version (
 class PostgresStorage:
     """Storage in a PostgreSQL database."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, instance: str = "main") -> None:
         self._pool = pool
+        self._instance = instance
 
     @classmethod
-    async def connect(cls, url: str) -> Self:
+    async def connect(cls, url: str, instance: str = "main") -> Self:
         """Connect a pool to `url` and bring the schema up to date.
 
         asyncpg passes unknown URL query parameters to the server as settings, so
@@ -77,7 +80,7 @@ class PostgresStorage:
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
             reason = str(error) or type(error).__name__
             raise StorageError(f"cannot connect to PostgreSQL at {_where(url)}: {reason}") from error
-        storage = cls(pool)
+        storage = cls(pool, instance)
         try:
             await storage._migrate()
         except BaseException:
@@ -87,7 +90,7 @@ class PostgresStorage:
 
     async def save_job(self, job: JobRecord) -> None:
         """Insert the job; saving an existing id replaces it."""
-        await self._pool.execute(sql.SAVE_JOB, *job_values(job, as_utc))
+        await self._pool.execute(sql.SAVE_JOB, *job_values(job, as_utc), self._instance)
 
     async def load_job(self, job_id: str) -> JobRecord | None:
         """The job with this id, or None."""
@@ -104,13 +107,20 @@ class PostgresStorage:
         """Book the reservation if `caps` allow it, else raise QuotaExceeded and book nothing."""
         r = reservation
         day, next_day, month, next_month = periods(r.created_at)
+        global_caps = has_global_caps(caps)
         async with self._transaction() as db:
+            if global_caps:
+                # Every request of the deployment queues here; always before the server lock, so no deadlock.
+                await db.execute(sql.GLOBAL_LOCK, _GLOBAL_QUOTAS)
             # Requests of one server queue here, in every process, from the count to the insert.
             await db.execute(sql.LOCK, *quota_lock(r.guild_id, r.user_id))
             if await db.fetchval(sql.HAS_RESERVATION, r.job_id):
                 raise ValueError(f"job {r.job_id} already holds a reservation")
             row = await db.fetchrow(sql.BOOKED, r.guild_id, r.user_id, day, next_day, month, next_month)
             check_quota(r, caps, booked_from_row(row, as_utc))
+            if global_caps:
+                deployment = await db.fetchrow(sql.GLOBAL_BOOKED, day, next_day, month, next_month)
+                check_global_quota(r, caps, deployment["images"], deployment["cost"])
             await db.execute(sql.RESERVE, r.job_id, r.guild_id, r.user_id, r.images, r.cost, as_utc(r.created_at))
 
     async def settle(self, usage: UsageRecord) -> None:
@@ -120,12 +130,32 @@ class PostgresStorage:
             await db.execute(sql.SETTLE, *usage_values(usage, as_utc))
 
     async def recover_interrupted(self, now: datetime) -> list[JobRecord]:
-        """Fail every running job and settle every reservation as interrupted; the jobs as they were."""
+        """Fail the jobs this instance's previous run left running, settling their reservations as interrupted;
+        the jobs as they were. Marks this instance as alive."""
         async with self._transaction() as db:
-            rows = await db.fetch(sql.RUNNING_JOBS)
-            await db.execute(sql.FAIL_JOBS, as_utc(now), [row["id"] for row in rows])
-            await db.execute(sql.INTERRUPT_RESERVATIONS, as_utc(now))
+            await db.execute(sql.SEEN, self._instance, as_utc(now))
+            rows = await db.fetch(sql.OWN_RUNNING_JOBS, self._instance)
+            await _interrupt(db, rows, now)
         return [job_from_row(row, as_utc) for row in rows]
+
+    async def recover_orphans(self, now: datetime, stale_before: datetime) -> list[JobRecord]:
+        """Mark this instance as alive, then do as `recover_interrupted` for the jobs of instances not seen
+        since `stale_before` (or gone), free their image API slots, and forget those instances."""
+        async with self._transaction() as db:
+            await db.execute(sql.SEEN, self._instance, as_utc(now))
+            rows = await db.fetch(sql.ORPHANED_JOBS, self._instance, as_utc(stale_before))
+            await _interrupt(db, rows, now)
+            await db.execute(sql.FREE_ORPHANED_SLOTS, self._instance, as_utc(stale_before))
+            await db.execute(sql.FORGET_STALE, as_utc(stale_before), self._instance)
+        return [job_from_row(row, as_utc) for row in rows]
+
+    async def leave(self) -> None:
+        """Record that this instance has stopped: jobs it still holds are orphans at once."""
+        await self._pool.execute(sql.LEAVE, self._instance)
+
+    def shared_slots(self, cap: int) -> SharedSlots:
+        """The image API's `cap` slots, leased through this database by every process that shares it."""
+        return SharedSlots(self._pool, self._instance, cap)
 
     async def load_limits(self, guild_id: int) -> dict[str, str]:
         """The server's limit overrides: name to value text."""
@@ -238,6 +268,13 @@ async def _apply_next_migration(connection: asyncpg.Connection, known: tuple[Mig
         await connection.execute(migration.sql, timeout=MIGRATION_TIMEOUT)
         await connection.execute("INSERT INTO schema_version (version) VALUES ($1)", migration.version)
         return migration
+
+
+async def _interrupt(db: asyncpg.Connection, rows: list[asyncpg.Record], now: datetime) -> None:
+    """Fail these (locked) running jobs and settle their reservations as interrupted."""
+    ids = [row["id"] for row in rows]
+    await db.execute(sql.FAIL_JOBS, as_utc(now), ids)
+    await db.execute(sql.INTERRUPT_RESERVATIONS, as_utc(now), ids)
 
 
 def quota_lock(guild_id: int | None, user_id: int) -> tuple[int, int]:

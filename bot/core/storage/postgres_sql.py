@@ -2,14 +2,14 @@
 
 SAVE_JOB = """
 INSERT INTO jobs (id, kind, user_id, guild_id, channel_id, prompt, model, n, size, quality, style,
-                  pictures, status, created_at, finished_at, message_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+                  pictures, status, created_at, finished_at, message_id, owner)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 ON CONFLICT (id) DO UPDATE SET
     kind = EXCLUDED.kind, user_id = EXCLUDED.user_id, guild_id = EXCLUDED.guild_id,
     channel_id = EXCLUDED.channel_id, prompt = EXCLUDED.prompt, model = EXCLUDED.model, n = EXCLUDED.n,
     size = EXCLUDED.size, quality = EXCLUDED.quality, style = EXCLUDED.style, pictures = EXCLUDED.pictures,
     status = EXCLUDED.status, created_at = EXCLUDED.created_at, finished_at = EXCLUDED.finished_at,
-    message_id = EXCLUDED.message_id
+    message_id = EXCLUDED.message_id, owner = EXCLUDED.owner
 """
 
 LOAD_JOB = """
@@ -24,6 +24,8 @@ UPDATE jobs SET status = $1, finished_at = $2, message_id = COALESCE($3::bigint,
 """
 
 LOCK = "SELECT pg_advisory_xact_lock($1::integer, $2::integer)"
+
+GLOBAL_LOCK = "SELECT pg_advisory_xact_lock($1::bigint)"
 
 # All counts in one statement, so in one snapshot. IS NOT DISTINCT FROM matches direct messages (NULL) too.
 BOOKED = """
@@ -46,6 +48,16 @@ SELECT
      + (SELECT COALESCE(sum(cost), 0) FROM reservations WHERE guild_id = $1))::bigint AS server_cost
 """
 
+# The whole deployment's counts (every server and direct message), counted as BOOKED counts a server's.
+GLOBAL_BOOKED = """
+SELECT
+    ((SELECT COALESCE(sum(images), 0) FROM usage_ledger
+      WHERE outcome = 'delivered' AND created_at >= $1 AND created_at < $2)
+     + (SELECT COALESCE(sum(images), 0) FROM reservations))::bigint AS images,
+    ((SELECT COALESCE(sum(cost), 0) FROM usage_ledger WHERE created_at >= $3 AND created_at < $4)
+     + (SELECT COALESCE(sum(cost), 0) FROM reservations))::bigint AS cost
+"""
+
 RESERVE = """
 INSERT INTO reservations (job_id, guild_id, user_id, images, cost, created_at) VALUES ($1, $2, $3, $4, $5, $6)
 """
@@ -61,24 +73,54 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 ON CONFLICT (job_id) DO NOTHING
 """
 
-RUNNING_JOBS = """
+# This instance's own (from its previous run), and those from before instances were recorded.
+OWN_RUNNING_JOBS = """
 SELECT id, kind, user_id, guild_id, channel_id, prompt, model, n, size, quality, style,
        pictures, status, created_at, finished_at, message_id
-FROM jobs WHERE status = 'running' ORDER BY created_at, id
-FOR UPDATE
+FROM jobs WHERE status = 'running' AND (owner = $1 OR owner IS NULL)
+ORDER BY created_at, id FOR UPDATE
+"""
+
+# Another instance's, when that instance has not been seen since $2 (or has left).
+ORPHANED_JOBS = """
+SELECT id, kind, user_id, guild_id, channel_id, prompt, model, n, size, quality, style,
+       pictures, status, created_at, finished_at, message_id
+FROM jobs
+WHERE status = 'running' AND owner IS DISTINCT FROM $1
+  AND NOT EXISTS (SELECT 1 FROM instances WHERE name = jobs.owner AND seen_at >= $2)
+ORDER BY created_at, id FOR UPDATE
 """
 
 FAIL_JOBS = "UPDATE jobs SET status = 'failed', finished_at = $1 WHERE id = ANY($2::text[])"
 
 # Deleting and settling in one statement leaves no window for a reservation to slip between them.
 INTERRUPT_RESERVATIONS = """
-WITH gone AS (DELETE FROM reservations RETURNING job_id, guild_id, user_id, images, created_at)
+WITH gone AS (
+    DELETE FROM reservations WHERE job_id = ANY($2::text[])
+    RETURNING job_id, guild_id, user_id, images, created_at
+)
 INSERT INTO usage_ledger (job_id, guild_id, user_id, model, quality, n, images, cost, outcome, created_at, finished_at)
 SELECT g.job_id, g.guild_id, g.user_id, COALESCE(j.model, ''), COALESCE(j.quality, '1k'), COALESCE(j.n, g.images),
        0, 0, 'interrupted', g.created_at, $1
 FROM gone AS g LEFT JOIN jobs AS j ON j.id = g.job_id
 ON CONFLICT (job_id) DO NOTHING
 """
+
+SEEN = """
+INSERT INTO instances (name, seen_at) VALUES ($1, $2)
+ON CONFLICT (name) DO UPDATE SET seen_at = GREATEST(instances.seen_at, EXCLUDED.seen_at)
+"""
+
+# The image API slots held by instances not seen since $2: they come free before their leases expire.
+FREE_ORPHANED_SLOTS = """
+UPDATE api_slots SET holder = NULL, lease = NULL, expires_at = NULL
+WHERE holder IS NOT NULL AND holder <> $1
+  AND NOT EXISTS (SELECT 1 FROM instances WHERE name = api_slots.holder AND seen_at >= $2)
+"""
+
+FORGET_STALE = "DELETE FROM instances WHERE seen_at < $1 AND name <> $2"
+
+LEAVE = "DELETE FROM instances WHERE name = $1"
 
 LOAD_LIMITS = "SELECT name, value FROM guild_limits WHERE guild_id = $1"
 

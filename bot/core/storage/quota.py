@@ -1,6 +1,7 @@
 """The quota rules a reservation must pass, in the order they are checked; each backend supplies the counts.
 
-Backends count and check inside one transaction that is serialised per server, so the counts are exact.
+Backends count and check inside one transaction that is serialised per server, so the counts are exact; when a
+global cap is set, it is serialised across the whole deployment too, and the global counts are checked last.
 """
 
 from collections.abc import Callable
@@ -57,3 +58,23 @@ def check_quota(reservation: Reservation, caps: Caps, booked: Booked) -> None:
         raise QuotaExceeded("server_daily", booked.server_images, caps.server_daily_images, next_day)
     if caps.server_monthly_budget is not None and booked.server_cost + reservation.cost > caps.server_monthly_budget:
         raise QuotaExceeded("server_budget", booked.server_cost, caps.server_monthly_budget, next_month)
+
+
+def has_global_caps(caps: Caps) -> bool:
+    """Whether a deployment-wide cap applies: only then do backends count (and lock) the whole deployment."""
+    return caps.global_daily_images is not None or caps.global_monthly_budget is not None
+
+
+def check_global_quota(reservation: Reservation, caps: Caps, images_today: int, cost_this_month: int) -> None:
+    """Raise QuotaExceeded if the reservation breaks a deployment-wide cap: global_daily, then global_budget.
+
+    The counts are the whole deployment's, as the server ones are a server's: images delivered today and the cost
+    of this month's ledger rows, each plus what every running reservation holds.
+    """
+    _, next_day, _, next_month = periods(reservation.created_at)
+    daily = caps.global_daily_images
+    if daily is not None and images_today + reservation.images > daily:
+        raise QuotaExceeded("global_daily", images_today, daily, next_day)
+    budget = caps.global_monthly_budget
+    if budget is not None and cost_this_month + reservation.cost > budget:
+        raise QuotaExceeded("global_budget", cost_this_month, budget, next_month)

@@ -62,6 +62,7 @@ class Caps:
     """The quota limits that apply to one request; None is unlimited.
 
     The server limits count only inside a server: a request outside one (guild_id None) has no server to count.
+    The global limits count every server and direct message of the deployment together.
     """
 
     user_daily_images: int | None = None
@@ -69,6 +70,8 @@ class Caps:
     server_monthly_budget: int | None = None  # micro-dollars
     cooldown_seconds: int = 0
     user_concurrent_jobs: int | None = None
+    global_daily_images: int | None = None
+    global_monthly_budget: int | None = None  # micro-dollars
 
 
 @dataclass(frozen=True, slots=True)

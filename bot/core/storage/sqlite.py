@@ -1,9 +1,10 @@
 """SQLite storage through aiosqlite: one file, one connection, the default for a single bot process."""
 
 import asyncio
+import json
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from os import PathLike
@@ -15,7 +16,7 @@ import aiosqlite
 from bot.core.storage import sqlite_sql as sql
 from bot.core.storage.clock import periods
 from bot.core.storage.migrations import Migration, load_migrations, pending_migrations
-from bot.core.storage.quota import Booked, booked_from_row, check_quota
+from bot.core.storage.quota import Booked, booked_from_row, check_global_quota, check_quota, has_global_caps
 from bot.core.storage.records import (
     Block,
     Caps,
@@ -55,14 +56,15 @@ CREATE TABLE IF NOT EXISTS schema_version (
 class SQLiteStorage:
     """Storage in one SQLite file."""
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: aiosqlite.Connection, instance: str = "main") -> None:
         self._db = connection
+        self._instance = instance
         # Every caller shares the one connection: unserialised, a statement of one caller would run inside
         # another's transaction and be rolled back with it.
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: str | PathLike[str]) -> Self:
+    async def open(cls, path: str | PathLike[str], instance: str = "main") -> Self:
         """Open (or create) the file, its parent folders and its schema."""
         file = Path(path)
         file.parent.mkdir(parents=True, exist_ok=True)
@@ -79,11 +81,11 @@ class SQLiteStorage:
         except BaseException:
             await db.close()
             raise
-        return cls(db)
+        return cls(db, instance)
 
     async def save_job(self, job: JobRecord) -> None:
         """Insert the job; saving an existing id replaces it."""
-        await self._execute(sql.SAVE_JOB, job_values(job, _text))
+        await self._execute(sql.SAVE_JOB, (*job_values(job, _text), self._instance))
 
     async def load_job(self, job_id: str) -> JobRecord | None:
         """The job with this id, or None."""
@@ -106,6 +108,9 @@ class SQLiteStorage:
             if await _one(db, sql.HAS_RESERVATION, (r.job_id,)) is not None:
                 raise ValueError(f"job {r.job_id} already holds a reservation")
             check_quota(r, caps, booked_from_row(await _one(db, sql.BOOKED, counted), datetime.fromisoformat))
+            if has_global_caps(caps):
+                deployment = await _one(db, sql.GLOBAL_BOOKED, counted)
+                check_global_quota(r, caps, deployment["images"], deployment["cost"])
             await db.execute(sql.RESERVE, (r.job_id, r.guild_id, r.user_id, r.images, r.cost, _text(r.created_at)))
 
     async def settle(self, usage: UsageRecord) -> None:
@@ -115,13 +120,31 @@ class SQLiteStorage:
             await db.execute(sql.SETTLE, usage_values(usage, _text))
 
     async def recover_interrupted(self, now: datetime) -> list[JobRecord]:
-        """Fail every running job and settle every reservation as interrupted; the jobs as they were."""
+        """Fail the jobs this instance's previous run left running, settling their reservations as interrupted;
+        the jobs as they were. Marks this instance as alive."""
         async with self._transaction() as db:
-            rows = await db.execute_fetchall(sql.RUNNING_JOBS)
-            await db.execute(sql.FAIL_RUNNING_JOBS, (_text(now),))
-            await db.execute(sql.INTERRUPT_RESERVATIONS, (_text(now),))
-            await db.execute(sql.CLEAR_RESERVATIONS)
+            await db.execute(sql.SEEN, (self._instance, _text(now)))
+            rows = await db.execute_fetchall(sql.OWN_RUNNING_JOBS, (self._instance,))
+            await _interrupt(db, rows, now)
         return [job_from_row(row, datetime.fromisoformat) for row in rows]
+
+    async def recover_orphans(self, now: datetime, stale_before: datetime) -> list[JobRecord]:
+        """Mark this instance as alive, then do as `recover_interrupted` for the jobs of instances not seen
+        since `stale_before` (or gone), and forget those instances."""
+        async with self._transaction() as db:
+            await db.execute(sql.SEEN, (self._instance, _text(now)))
+            rows = await db.execute_fetchall(sql.ORPHANED_JOBS, (self._instance, _text(stale_before)))
+            await _interrupt(db, rows, now)
+            await db.execute(sql.FORGET_STALE, (_text(stale_before), self._instance))
+        return [job_from_row(row, datetime.fromisoformat) for row in rows]
+
+    async def leave(self) -> None:
+        """Record that this instance has stopped: jobs it still holds are orphans at once."""
+        await self._execute(sql.LEAVE, (self._instance,))
+
+    def shared_slots(self, cap: int) -> None:
+        """None: an SQLite file belongs to one process, whose own queue keeps the image API's cap."""
+        return None
 
     async def load_limits(self, guild_id: int) -> dict[str, str]:
         """The server's limit overrides: name to value text."""
@@ -223,6 +246,14 @@ class SQLiteStorage:
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         async with self._lock, _transaction(self._db):
             yield self._db
+
+
+async def _interrupt(db: aiosqlite.Connection, rows: Iterable[sqlite3.Row], now: datetime) -> None:
+    """Fail these running jobs and settle their reservations as interrupted (inside a transaction)."""
+    ids = json.dumps([row["id"] for row in rows])
+    await db.execute(sql.FAIL_JOBS, (_text(now), ids))
+    await db.execute(sql.INTERRUPT_RESERVATIONS, (_text(now), ids))
+    await db.execute(sql.CLEAR_RESERVATIONS, (ids,))
 
 
 async def _use_wal(db: aiosqlite.Connection) -> None:

@@ -2,14 +2,14 @@
 
 SAVE_JOB = """
 INSERT INTO jobs (id, kind, user_id, guild_id, channel_id, prompt, model, n, size, quality, style,
-                  pictures, status, created_at, finished_at, message_id)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                  pictures, status, created_at, finished_at, message_id, owner)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET
     kind = excluded.kind, user_id = excluded.user_id, guild_id = excluded.guild_id,
     channel_id = excluded.channel_id, prompt = excluded.prompt, model = excluded.model, n = excluded.n,
     size = excluded.size, quality = excluded.quality, style = excluded.style, pictures = excluded.pictures,
     status = excluded.status, created_at = excluded.created_at, finished_at = excluded.finished_at,
-    message_id = excluded.message_id
+    message_id = excluded.message_id, owner = excluded.owner
 """
 
 LOAD_JOB = """
@@ -44,6 +44,16 @@ SELECT
     + (SELECT COALESCE(sum(cost), 0) FROM reservations WHERE guild_id = :guild) AS server_cost
 """
 
+# The whole deployment's counts (every server and direct message), counted as BOOKED counts a server's.
+GLOBAL_BOOKED = """
+SELECT
+    (SELECT COALESCE(sum(images), 0) FROM usage_ledger
+     WHERE outcome = 'delivered' AND created_at >= :day AND created_at < :next_day)
+    + (SELECT COALESCE(sum(images), 0) FROM reservations) AS images,
+    (SELECT COALESCE(sum(cost), 0) FROM usage_ledger WHERE created_at >= :month AND created_at < :next_month)
+    + (SELECT COALESCE(sum(cost), 0) FROM reservations) AS cost
+"""
+
 RESERVE = "INSERT INTO reservations (job_id, guild_id, user_id, images, cost, created_at) VALUES (?, ?, ?, ?, ?, ?)"
 
 HAS_RESERVATION = "SELECT 1 FROM reservations WHERE job_id = ?"
@@ -57,13 +67,25 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (job_id) DO NOTHING
 """
 
-RUNNING_JOBS = """
+# This instance's own (from its previous run), and those from before instances were recorded.
+OWN_RUNNING_JOBS = """
 SELECT id, kind, user_id, guild_id, channel_id, prompt, model, n, size, quality, style,
        pictures, status, created_at, finished_at, message_id
-FROM jobs WHERE status = 'running' ORDER BY created_at, id
+FROM jobs WHERE status = 'running' AND (owner = ? OR owner IS NULL) ORDER BY created_at, id
 """
 
-FAIL_RUNNING_JOBS = "UPDATE jobs SET status = 'failed', finished_at = ? WHERE status = 'running'"
+# Another instance's, when that instance has not been seen since the second parameter (or has left).
+ORPHANED_JOBS = """
+SELECT id, kind, user_id, guild_id, channel_id, prompt, model, n, size, quality, style,
+       pictures, status, created_at, finished_at, message_id
+FROM jobs
+WHERE status = 'running' AND owner IS NOT ?
+  AND NOT EXISTS (SELECT 1 FROM instances WHERE name = jobs.owner AND seen_at >= ?)
+ORDER BY created_at, id
+"""
+
+# Ids come as one JSON array.
+FAIL_JOBS = "UPDATE jobs SET status = 'failed', finished_at = ? WHERE id IN (SELECT value FROM json_each(?))"
 
 # `WHERE true` keeps SQLite from reading ON CONFLICT as the join's ON.
 INTERRUPT_RESERVATIONS = """
@@ -71,11 +93,20 @@ INSERT INTO usage_ledger (job_id, guild_id, user_id, model, quality, n, images, 
 SELECT r.job_id, r.guild_id, r.user_id, COALESCE(j.model, ''), COALESCE(j.quality, '1k'), COALESCE(j.n, r.images),
        0, 0, 'interrupted', r.created_at, ?
 FROM reservations AS r LEFT JOIN jobs AS j ON j.id = r.job_id
-WHERE true
+WHERE r.job_id IN (SELECT value FROM json_each(?))
 ON CONFLICT (job_id) DO NOTHING
 """
 
-CLEAR_RESERVATIONS = "DELETE FROM reservations"
+CLEAR_RESERVATIONS = "DELETE FROM reservations WHERE job_id IN (SELECT value FROM json_each(?))"
+
+SEEN = """
+INSERT INTO instances (name, seen_at) VALUES (?, ?)
+ON CONFLICT (name) DO UPDATE SET seen_at = max(seen_at, excluded.seen_at)
+"""
+
+FORGET_STALE = "DELETE FROM instances WHERE seen_at < ? AND name <> ?"
+
+LEAVE = "DELETE FROM instances WHERE name = ?"
 
 LOAD_LIMITS = "SELECT name, value FROM guild_limits WHERE guild_id = ?"
 

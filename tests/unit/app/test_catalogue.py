@@ -1,4 +1,5 @@
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,17 @@ def test_messages_name_the_specifics() -> None:
     rejected = user_message(errors.RequestRejected("size *10x10* is not supported @everyone", 400), "en-US")
     assert "\\*10x10\\*" in rejected
     assert "@everyone" not in rejected
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_global_quota_messages_give_images_and_dollars_and_when_they_reset(locale: str) -> None:
+    resets = datetime(2024, 6, 1, tzinfo=UTC)
+    daily = user_message(errors.QuotaExceeded("global_daily", 500, 500, resets), locale)
+    budget = user_message(errors.QuotaExceeded("global_budget", 99_500_000, 100_000_000, resets), locale)
+    assert "500" in daily
+    assert "$99.50" in budget
+    assert "$100.00" in budget
+    assert all("<t:1717200000:R>" in message and "{" not in message for message in (daily, budget))
 
 
 @pytest.mark.parametrize("error", SAMPLES, ids=lambda error: type(error).__name__)

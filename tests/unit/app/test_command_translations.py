@@ -20,10 +20,10 @@ from bot.app.commands.usage import usage_command
 from bot.app.i18n import catalogue
 from bot.app.i18n.translator import CatalogueTranslator
 from bot.core.generation import RequestRules
-from bot.core.limits import LIMIT_NAMES
+from bot.core.limits import LIMIT_NAMES, SCALAR_LIMITS
 
 ZH = discord.Locale.chinese
-LITERAL = {"1K", "2K", "4K", "model-a", "model-b", *LIMIT_NAMES}  # identifiers, the same in every language
+LITERAL = {"1K", "2K", "4K", "model-a", "model-b"}  # identifiers, the same in every language
 
 
 class Recorder(app_commands.Translator):
@@ -97,13 +97,26 @@ async def test_chinese_localizations_follow_discords_rules() -> None:
         for option in item.get("options", []):
             check(option, slash=True)
             for choice in option.get("choices", []):
-                if choice["name"] not in LITERAL and choice.get("name_localizations"):
-                    assert 1 <= len(choice["name_localizations"][ZH.value]) <= 100
+                assert 1 <= len(choice["name"]) <= 100, choice
+                if choice["name"] not in LITERAL:
+                    assert 1 <= len(choice["name_localizations"][ZH.value]) <= 100, choice
 
     for payload in sent:
         check(payload, slash=payload.get("type", 1) == 1)
     top = [payload["name_localizations"][ZH.value] for payload in sent if payload.get("type", 1) == 1]
     assert len(top) == len(set(top))
+
+
+async def test_limit_choices_show_each_limits_label_and_send_its_id() -> None:
+    group = next(payload for payload in await payloads(CatalogueTranslator()) if payload["name"] == "limits")
+    subcommands = {option["name"]: option for option in group["options"]}
+    for sub, offered in (("set", SCALAR_LIMITS), ("reset", LIMIT_NAMES)):
+        choices = next(option["choices"] for option in subcommands[sub]["options"] if option["name"] == "name")
+        assert [choice["value"] for choice in choices] == list(offered)
+        for choice in choices:
+            key = f"limit.{choice['value']}"
+            assert choice["name"] == catalogue.text("en-US", key)
+            assert choice["name_localizations"][ZH.value] == catalogue.text("zh-CN", key)
 
 
 @pytest.mark.parametrize("locale", [discord.Locale.american_english, discord.Locale.japanese])

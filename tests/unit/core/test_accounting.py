@@ -1,0 +1,44 @@
+"""The accountant on a real SQLite store: the operator's global caps apply to every reservation."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.core.accounting import Accountant
+from bot.core.errors import QuotaExceeded
+from bot.core.storage import Caps, Storage, open_storage
+from tests.unit.core.storage.builders import OTHER_GUILD, job
+
+PRICES = {"*": 100_000}  # micro-dollars per image; a builder job asks for 2 images
+
+
+@pytest.fixture
+async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
+    storage = await open_storage(f"sqlite:///{tmp_path / 'bot.db'}")
+    yield storage
+    await storage.close()
+
+
+async def refused_limit(accountant: Accountant, caps: Caps) -> str:
+    with pytest.raises(QuotaExceeded) as caught:
+        await accountant.reserve(job(guild_id=OTHER_GUILD), caps)
+    return caught.value.limit
+
+
+async def test_global_daily_images_hold_for_members_free_of_every_other_quota(storage: Storage):
+    accountant = Accountant(storage, PRICES, global_daily_images=3)
+    await accountant.reserve(job(), Caps())  # Caps() is what an exempt role gets
+    assert await refused_limit(accountant, Caps()) == "global_daily"
+
+
+async def test_global_budget_holds_for_members_free_of_every_other_quota(storage: Storage):
+    accountant = Accountant(storage, PRICES, global_monthly_budget=300_000)
+    await accountant.reserve(job(), Caps())
+    assert await refused_limit(accountant, Caps()) == "global_budget"
+
+
+async def test_zero_global_caps_are_no_caps(storage: Storage):
+    accountant = Accountant(storage, PRICES, global_daily_images=0, global_monthly_budget=0)
+    for _ in range(3):
+        await accountant.reserve(job(), Caps())
