@@ -111,7 +111,7 @@ async def main() -> None:
     print(f"most jobs running at once: {most_at_once(spans)} (cap {args.slots})")
     print(f"time to the last result: {makespan:.3f} s, ideal {ideal:.3f} s ({(makespan / ideal - 1) * 100:+.1f} %)")
     print(f"slot utilisation: {busy / (makespan * args.slots) * 100:.1f} %")
-    quantiles = statistics.quantiles(ms, n=100)
+    quantiles = statistics.quantiles(ms, n=100, method="inclusive")
     print(f"hand-off gap: p50 {quantiles[49]:.2f} ms, p99 {quantiles[98]:.2f} ms, max {max(ms):.2f} ms")
 
 

@@ -29,6 +29,7 @@ from bot.core.slots import Lease, SlotGate
 
 log = logging.getLogger(__name__)
 
+GATE_RETRY_SECONDS = 1.0
 T = TypeVar("T")
 X = TypeVar("X")
 ServerKey = int | tuple[str, int]
@@ -237,7 +238,14 @@ class FairQueue(Generic[T]):
                 task.add_done_callback(self._leasing.discard)
 
     async def _start_when_leased(self, gate: SlotGate) -> None:
-        lease = await gate.acquire()
+        try:
+            lease = await gate.acquire()
+        except Exception:  # the gate retries what it expects; anything else must not stall the queue
+            log.exception("could not take a shared slot; trying again")
+            await asyncio.sleep(GATE_RETRY_SECONDS)
+            self._leasing.discard(asyncio.current_task())  # type: ignore[arg-type]
+            self._dispatch()
+            return
         self._leasing.discard(asyncio.current_task())  # type: ignore[arg-type]
         if self._queued == 0:  # cancelled or closed meanwhile
             await asyncio.shield(gate.release(lease))

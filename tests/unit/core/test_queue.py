@@ -9,8 +9,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from bot.core import errors
+from bot.core import errors, queue
 from bot.core.queue import FairQueue, Place, QueueState
+from bot.core.slots import Lease
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +25,11 @@ class Harness:
         *,
         max_per_user: int = 0,
         max_per_server: int = 0,
+        gate: "GrantedSlots | None" = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.queue: FairQueue[str] = FairQueue(
-            slots, max_per_user=max_per_user, max_per_server=max_per_server, clock=clock
+            slots, max_per_user=max_per_user, max_per_server=max_per_server, gate=gate, clock=clock
         )
         self.started: list[str] = []
         self.active: list[str] = []  # started and not finished, oldest first
@@ -100,6 +102,38 @@ class Harness:
         while self.queue.running:
             await self.finish()
         return self.started[before:]
+
+
+class GrantedSlots:
+    """A slot gate (as other processes share) whose slots the test grants; it can fail its first acquires."""
+
+    def __init__(self, *, failures: int = 0) -> None:
+        self.free = 0
+        self.held: set[Lease] = set()
+        self.failures = failures
+        self._serial = 0
+        self._changed = asyncio.Event()
+
+    def grant(self, slots: int = 1) -> None:
+        self.free += slots
+        self._changed.set()
+
+    async def acquire(self) -> Lease:
+        if self.failures:
+            self.failures -= 1
+            raise RuntimeError("the database went away")
+        while not self.free:
+            self._changed.clear()
+            await self._changed.wait()
+        self.free -= 1
+        self._serial += 1
+        lease = Lease(0, str(self._serial))
+        self.held.add(lease)
+        return lease
+
+    async def release(self, lease: Lease) -> None:
+        self.held.remove(lease)
+        self.grant()
 
 
 @pytest.fixture(autouse=True)
@@ -414,3 +448,52 @@ async def test_submit_refuses_a_job_id_in_use_and_a_queue_needs_a_slot() -> None
         FairQueue(0)
     await harness.drain()
     assert await harness.result("a") == "result of a"
+
+
+async def test_with_a_gate_jobs_stay_queued_until_it_grants_a_slot_and_start_in_fair_order() -> None:
+    gate = GrantedSlots()
+    harness = Harness(2, gate=gate)
+    for job_id, server_id, user_id in [("a1", 1, 11), ("a2", 1, 11), ("a3", 1, 11), ("b1", 2, 21)]:
+        harness.submit(job_id, server_id, user_id)
+    await asyncio.sleep(0.01)
+    assert harness.started == [] and harness.queue.place("a1") == Place(QueueState.QUEUED, 1, None)
+
+    gate.grant()
+    await harness.until(lambda: harness.started == ["a1"])
+    gate.grant()  # the order is the queue's, whoever asked for the slot
+    await harness.until(lambda: harness.started == ["a1", "b1"])
+    assert len(gate.held) == 2
+    assert await harness.drain() == ["a2", "a3"]  # each freed slot goes back to the gate and comes again
+    assert gate.held == set() and gate.free == 2
+
+
+async def test_a_gate_that_fails_does_not_stall_the_queue(monkeypatch, caplog) -> None:
+    monkeypatch.setattr(queue, "GATE_RETRY_SECONDS", 0.01)
+    gate = GrantedSlots(failures=2)
+    gate.grant()
+    harness = Harness(gate=gate)
+    harness.submit("a1", 1, 11)
+    harness.open("a1")
+    assert await harness.result("a1") == "result of a1"
+    assert caplog.text.count("could not take a shared slot") == 2
+
+
+async def test_a_job_cancelled_while_waiting_for_a_slot_gives_the_slot_back() -> None:
+    gate = GrantedSlots()
+    harness = Harness(gate=gate)
+    harness.submit("a1", 1, 11)
+    assert harness.queue.cancel("a1")
+    gate.grant()
+    await asyncio.sleep(0.01)
+    assert harness.started == [] and gate.held == set() and gate.free == 1
+
+
+async def test_closing_stops_waiting_for_slots() -> None:
+    gate = GrantedSlots()
+    harness = Harness(gate=gate)
+    harness.submit("a1", 1, 11)
+    harness.submit("a2", 1, 12)
+    assert await harness.close(0) == (["a1", "a2"], [])
+    gate.grant()
+    await asyncio.sleep(0.01)
+    assert harness.started == [] and gate.held == set()
