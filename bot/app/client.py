@@ -35,7 +35,7 @@ from bot.core.limits import ServerLimits
 from bot.core.metrics import Metrics
 from bot.core.policy import Policy
 from bot.core.queue import FairQueue
-from bot.core.storage import SharedSlotGate, Storage, open_storage
+from bot.core.storage import Caps, SharedSlotGate, Storage, open_storage
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -135,8 +135,8 @@ class ImageBot(commands.AutoShardedBot):
         self.tree.add_command(edit_menu())
         self.tree.add_command(limits_group())
         self.tree.add_command(usage_command())
-        self.tree.add_command(admin_group(self.policy, self.storage, settings.owner_ids))
-        self.tree.add_command(quota_command(self.policy, self.storage))
+        self.tree.add_command(admin_group(self.policy, self.storage, settings.owner_ids, global_caps(settings)))
+        self.tree.add_command(quota_command(self.policy, self.storage, global_caps(settings)))
         self.tree.add_command(history_command(self.storage))
         self.tree.add_command(help_command())
         self.add_dynamic_items(ResultButton, CancelButton)
@@ -215,6 +215,14 @@ def limit_defaults(settings: Settings) -> ServerLimits:
         concurrent_jobs=settings.limit_concurrent_jobs,
         max_count=settings.limit_max_count,
         max_quality=settings.limit_max_quality,
+    )
+
+
+def global_caps(settings: Settings) -> Caps:
+    """The deployment-wide caps, for the commands that show them (the Accountant enforces them); 0 is none."""
+    return Caps(
+        global_daily_images=settings.global_daily_images or None,
+        global_monthly_budget=settings.global_monthly_budget or None,
     )
 
 

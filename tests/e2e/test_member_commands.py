@@ -12,6 +12,8 @@ from bot.core.storage import JobStatus, periods
 from tests.e2e.helpers import outcome
 from tests.loopback import image_api as faults
 
+GLOBAL_KEYS = ("quota.global.daily", "quota.global.budget")
+
 
 def text(key: str, **params: object) -> str:
     return catalogue.text("en-US", key, **params)
@@ -125,6 +127,16 @@ async def test_quota_is_unlimited_for_an_exempt_role(discord_api, bot, guild, me
         text("quota.server.unlimited"),
         text("quota.cooldown.none"),
     ]
+
+
+async def test_quota_has_no_global_lines_when_the_global_caps_are_off(discord_api, settings, guild, member) -> None:
+    assert settings.global_daily_images == settings.global_monthly_budget == 0
+    heads = [text(key, remaining=0, allowed=0, resets="").partition(":**")[0] for key in GLOBAL_KEYS]
+
+    lines = await private_lines(discord_api, guild, member, "quota")
+
+    assert [line for line in lines if line.startswith(tuple(heads))] == []
+    assert len(lines) == 3
 
 
 async def test_history_lists_requests_newest_first_with_links_to_results(

@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
 import discord
 
 from bot.app.i18n import catalogue
@@ -40,6 +41,14 @@ class Deployment:
             for server, member in members
         ]
         return list(await asyncio.gather(*asks))
+
+
+async def free_port() -> int:
+    server = await asyncio.start_server(lambda *_: None, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    server.close()
+    await server.wait_closed()
+    return port
 
 
 def servers_on_each_shard(discord: DiscordServer) -> list[GuildRecord]:
@@ -82,6 +91,39 @@ async def deployment(image_api: ImageAPIServer, tmp_path: Path, **settings: str)
         for process, stderr in zip(processes, stderrs, strict=True):
             assert process.returncode in (0, -9), stderr[-2000:]
             assert "Traceback" not in stderr, stderr[-4000:]
+
+
+async def test_one_process_runs_as_many_shards_as_discord_recommends(image_api, tmp_path) -> None:
+    discord_api = DiscordServer(token=DISCORD_TOKEN, recommended_shards=SHARDS)
+    await discord_api.start()
+    servers = servers_on_each_shard(discord_api)
+    port = await free_port()
+    env = bot_env(discord_api, image_api, servers[0]) | {
+        "DEV_GUILD_IDS": ",".join(str(server.id) for server in servers),
+        "HEALTH_PORT": str(port),
+    }
+    process = await run_bot(env, tmp_path)
+    try:
+        await discord_api.wait_ready(START_TIMEOUT, sessions=SHARDS)
+        await discord_api.wait_commands(START_TIMEOUT)
+        shards = sorted(session.shard for session in discord_api.sessions)
+        bots = Deployment(discord_api, servers, [process], "")
+        results = [await reply.final(timeout=15, until=outcome) for reply in await bots.imagine_everywhere(1)]
+        async with aiohttp.ClientSession() as http:
+            for _ in range(100):  # ready once every shard has read its READY
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    health = await response.json()
+                if response.status == 200:
+                    break
+                await asyncio.sleep(0.05)
+    finally:
+        stderr = await stop_bot(process)
+        await discord_api.stop()
+    assert process.returncode == 0, stderr[-2000:]
+    assert shards == [(0, 2), (1, 2)]
+    assert [len(result.files) for result in results] == [1, 1]
+    assert health["shards"] == {"0": "connected", "1": "connected"}
+    assert "on shards 0,1 of 2" in stderr
 
 
 def shard_of(discord: DiscordServer, server: GuildRecord) -> list[int]:

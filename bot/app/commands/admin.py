@@ -14,7 +14,7 @@ from bot.app.i18n.command_text import names, option_descriptions, option_names
 from bot.core.errors import NotPermitted
 from bot.core.policy import Policy
 from bot.core.pricing import micro_to_dollars
-from bot.core.storage import Block, Storage, UsageTotals, periods
+from bot.core.storage import Block, Caps, Storage, UsageTotals, periods
 
 if TYPE_CHECKING:
     from bot.app.client import ImageBot
@@ -27,8 +27,11 @@ MESSAGE_LIMIT = 2000  # Discord's limit for a message's content
 SNOWFLAKE_MAX = 2**64 - 1
 
 
-def admin_group(policy: Policy, storage: Storage, owner_ids: Collection[int]) -> app_commands.Group:
-    """The /admin group: hidden from all but server administrators, and refused to anyone not a bot admin."""
+def admin_group(policy: Policy, storage: Storage, owner_ids: Collection[int], global_caps: Caps) -> app_commands.Group:
+    """The /admin group: hidden from all but server administrators, and refused to anyone not a bot admin.
+
+    `global_caps` holds the deployment-wide caps, which /admin usage shows next to the totals they cap.
+    """
     group = app_commands.Group(
         **names("admin"),
         guild_only=True,
@@ -111,7 +114,8 @@ def admin_group(policy: Policy, storage: Storage, owner_ids: Collection[int]) ->
         lines = [catalogue.text(locale, "admin.usage.title")]
         for name, since, until in spans:
             totals = await storage.usage_totals(None, since, until)
-            lines.append(usage_line(catalogue.text(locale, f"admin.usage.{name}"), totals, locale))
+            line = usage_line(catalogue.text(locale, f"admin.usage.{name}"), totals, locale)
+            lines.append(with_global_cap(line, name, global_caps, locale))
         await answer(interaction, "\n".join(lines))
 
     @group.command(**names("admin.sync"))
@@ -158,6 +162,16 @@ def blocks_text(blocks: list[Block], locale: discord.Locale) -> str:
 def usage_line(period: str, totals: UsageTotals, locale: discord.Locale) -> str:
     cost = micro_to_dollars(totals.cost)
     return catalogue.text(locale, "admin.usage.line", period=period, jobs=totals.jobs, images=totals.images, cost=cost)
+
+
+def with_global_cap(line: str, span: str, caps: Caps, locale: discord.Locale) -> str:
+    """The usage line of `span`, with the deployment-wide cap on that span when one is set."""
+    if span == "today" and caps.global_daily_images is not None:
+        return catalogue.text(locale, "admin.usage.daily_cap", line=line, allowed=caps.global_daily_images)
+    if span == "month" and caps.global_monthly_budget is not None:
+        allowed = micro_to_dollars(caps.global_monthly_budget)
+        return catalogue.text(locale, "admin.usage.budget_cap", line=line, allowed=allowed)
+    return line
 
 
 def shown(text: str) -> str:

@@ -11,14 +11,19 @@ from bot.app.render import EMBED_COLOUR, shorten
 from bot.app.requester import requester_of
 from bot.core.limits import caps_for
 from bot.core.policy import Policy
-from bot.core.storage import Caps, HistoryEntry, JobStatus, Storage, periods
+from bot.core.pricing import micro_to_dollars
+from bot.core.storage import Caps, DeploymentBooked, HistoryEntry, JobStatus, Storage, periods
+from bot.core.storage.quota import has_global_caps
 
 HISTORY_LENGTH = 10
 PROMPT_PREVIEW = 60
 
 
-def quota_command(policy: Policy, storage: Storage) -> app_commands.Command:
-    """The /quota command: what the member may still ask for today, by the caps the bot enforces."""
+def quota_command(policy: Policy, storage: Storage, global_caps: Caps) -> app_commands.Command:
+    """The /quota command: what the member may still ask for today, by the caps the bot enforces.
+
+    `global_caps` holds the deployment-wide caps (its other fields are unused); when set, they are shown too.
+    """
 
     @app_commands.command(
         **names("quota"),
@@ -36,8 +41,10 @@ def quota_command(policy: Policy, storage: Storage) -> app_commands.Command:
         lines = [
             user_line(caps, booked.user_images - reserved, reserved, next_day, locale),
             server_line(caps, booked.server_images, next_day, locale),
-            cooldown_line(caps, booked.last_start, now, locale),
         ]
+        if has_global_caps(global_caps):  # otherwise nothing to show, and no need to count the whole deployment
+            lines += global_lines(global_caps, await storage.deployment_booked(now), now, locale)
+        lines.append(cooldown_line(caps, booked.last_start, now, locale))
         await answer(interaction, catalogue.text(locale, "quota.title"), lines)
 
     return quota
@@ -85,6 +92,27 @@ def server_line(caps: Caps, used: int, resets_at: datetime, locale: discord.Loca
         allowed=caps.server_daily_images,
         resets=discord.utils.format_dt(resets_at, "R"),
     )
+
+
+def global_lines(caps: Caps, deployment: DeploymentBooked, now: datetime, locale: discord.Locale) -> list[str]:
+    """What the bot has left across all servers, one line per deployment-wide cap that is set (none when off)."""
+    _, next_day, _, next_month = periods(now)
+    lines = []
+    if (daily := caps.global_daily_images) is not None:
+        remaining = max(0, daily - deployment.images)
+        resets = discord.utils.format_dt(next_day, "R")
+        lines.append(catalogue.text(locale, "quota.global.daily", remaining=remaining, allowed=daily, resets=resets))
+    if (budget := caps.global_monthly_budget) is not None:
+        lines.append(
+            catalogue.text(
+                locale,
+                "quota.global.budget",
+                remaining=micro_to_dollars(max(0, budget - deployment.cost)),
+                allowed=micro_to_dollars(budget),
+                resets=discord.utils.format_dt(next_month, "R"),
+            )
+        )
+    return lines
 
 
 def cooldown_line(caps: Caps, last: datetime | None, now: datetime, locale: discord.Locale) -> str:

@@ -11,7 +11,7 @@ from typing import Protocol
 from bot.core.slots import SlotGate
 from bot.core.storage.clock import periods
 from bot.core.storage.errors import StorageError
-from bot.core.storage.quota import Booked
+from bot.core.storage.quota import Booked, DeploymentBooked
 from bot.core.storage.records import (
     Block,
     Caps,
@@ -104,6 +104,9 @@ class Storage(Protocol):
     async def booked(self, guild_id: int | None, user_id: int, at: datetime) -> Booked:
         """What the member and the server hold at `at`, counted exactly as `reserve` counts it."""
 
+    async def deployment_booked(self, at: datetime) -> DeploymentBooked:
+        """What the whole deployment holds at `at`, counted exactly as `reserve` counts it for the global caps."""
+
     async def history(self, user_id: int, guild_id: int | None, limit: int = 10) -> list[HistoryEntry]:
         """The member's latest jobs in the server (None: anywhere), newest first, with their ledger rows."""
 
@@ -147,6 +150,7 @@ __all__ = [
     "Booked",
     "Caps",
     "DailyUsage",
+    "DeploymentBooked",
     "HistoryEntry",
     "JobRecord",
     "JobStatus",

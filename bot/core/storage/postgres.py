@@ -15,7 +15,15 @@ from bot.core.storage.clock import periods
 from bot.core.storage.errors import StorageError
 from bot.core.storage.migrations import Migration, load_migrations, pending_migrations
 from bot.core.storage.postgres_slots import SharedSlots
-from bot.core.storage.quota import Booked, booked_from_row, check_global_quota, check_quota, has_global_caps
+from bot.core.storage.quota import (
+    Booked,
+    DeploymentBooked,
+    booked_from_row,
+    check_global_quota,
+    check_quota,
+    deployment_booked_from_row,
+    has_global_caps,
+)
 from bot.core.storage.records import (
     Block,
     Caps,
@@ -120,7 +128,7 @@ class PostgresStorage:
             check_quota(r, caps, booked_from_row(row, as_utc))
             if global_caps:
                 deployment = await db.fetchrow(sql.GLOBAL_BOOKED, day, next_day, month, next_month)
-                check_global_quota(r, caps, deployment["images"], deployment["cost"])
+                check_global_quota(r, caps, deployment_booked_from_row(deployment))
             await db.execute(sql.RESERVE, r.job_id, r.guild_id, r.user_id, r.images, r.cost, as_utc(r.created_at))
 
     async def settle(self, usage: UsageRecord) -> None:
@@ -210,6 +218,10 @@ class PostgresStorage:
         """What the member and the server hold at `at`, counted exactly as `reserve` counts it."""
         row = await self._pool.fetchrow(sql.BOOKED, guild_id, user_id, *periods(at))
         return booked_from_row(row, as_utc)
+
+    async def deployment_booked(self, at: datetime) -> DeploymentBooked:
+        """What the whole deployment holds at `at`, counted exactly as `reserve` counts it for the global caps."""
+        return deployment_booked_from_row(await self._pool.fetchrow(sql.GLOBAL_BOOKED, *periods(at)))
 
     async def history(self, user_id: int, guild_id: int | None, limit: int = 10) -> list[HistoryEntry]:
         """The member's latest jobs in the server (None: anywhere), newest first, with their ledger rows."""

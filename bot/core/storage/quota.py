@@ -25,6 +25,14 @@ class Booked:
     server_cost: int  # the server's cost this month plus that reserved, in micro-dollars
 
 
+@dataclass(frozen=True, slots=True)
+class DeploymentBooked:
+    """What the whole deployment (every server and direct message) already holds, as the global caps count it."""
+
+    images: int  # images delivered today plus those reserved
+    cost: int  # cost this month plus that reserved, in micro-dollars
+
+
 def booked_from_row(row: Row, read_time: Callable[[Any], datetime]) -> Booked:
     """The counts from a backend's row with one column per field."""
     last_start = row["last_start"]
@@ -35,6 +43,11 @@ def booked_from_row(row: Row, read_time: Callable[[Any], datetime]) -> Booked:
         server_images=row["server_images"],
         server_cost=row["server_cost"],
     )
+
+
+def deployment_booked_from_row(row: Row) -> DeploymentBooked:
+    """The deployment's counts from a backend's row with columns `images` and `cost`."""
+    return DeploymentBooked(images=row["images"], cost=row["cost"])
 
 
 def check_quota(reservation: Reservation, caps: Caps, booked: Booked) -> None:
@@ -65,7 +78,7 @@ def has_global_caps(caps: Caps) -> bool:
     return caps.global_daily_images is not None or caps.global_monthly_budget is not None
 
 
-def check_global_quota(reservation: Reservation, caps: Caps, images_today: int, cost_this_month: int) -> None:
+def check_global_quota(reservation: Reservation, caps: Caps, deployment: DeploymentBooked) -> None:
     """Raise QuotaExceeded if the reservation breaks a deployment-wide cap: global_daily, then global_budget.
 
     The counts are the whole deployment's, as the server ones are a server's: images delivered today and the cost
@@ -73,8 +86,8 @@ def check_global_quota(reservation: Reservation, caps: Caps, images_today: int, 
     """
     _, next_day, _, next_month = periods(reservation.created_at)
     daily = caps.global_daily_images
-    if daily is not None and images_today + reservation.images > daily:
-        raise QuotaExceeded("global_daily", images_today, daily, next_day)
+    if daily is not None and deployment.images + reservation.images > daily:
+        raise QuotaExceeded("global_daily", deployment.images, daily, next_day)
     budget = caps.global_monthly_budget
-    if budget is not None and cost_this_month + reservation.cost > budget:
-        raise QuotaExceeded("global_budget", cost_this_month, budget, next_month)
+    if budget is not None and deployment.cost + reservation.cost > budget:
+        raise QuotaExceeded("global_budget", deployment.cost, budget, next_month)

@@ -16,7 +16,15 @@ import aiosqlite
 from bot.core.storage import sqlite_sql as sql
 from bot.core.storage.clock import periods
 from bot.core.storage.migrations import Migration, load_migrations, pending_migrations
-from bot.core.storage.quota import Booked, booked_from_row, check_global_quota, check_quota, has_global_caps
+from bot.core.storage.quota import (
+    Booked,
+    DeploymentBooked,
+    booked_from_row,
+    check_global_quota,
+    check_quota,
+    deployment_booked_from_row,
+    has_global_caps,
+)
 from bot.core.storage.records import (
     Block,
     Caps,
@@ -101,16 +109,15 @@ class SQLiteStorage:
     async def reserve(self, reservation: Reservation, caps: Caps) -> None:
         """Book the reservation if `caps` allow it, else raise QuotaExceeded and book nothing."""
         r = reservation
-        windows = zip(("day", "next_day", "month", "next_month"), map(_text, periods(r.created_at)), strict=True)
-        counted = {"guild": r.guild_id, "user": r.user_id, **dict(windows)}
+        counted = {"guild": r.guild_id, "user": r.user_id, **_windows(r.created_at)}
         # BEGIN IMMEDIATE holds the file's write lock from the count to the insert: other processes wait.
         async with self._transaction() as db:
             if await _one(db, sql.HAS_RESERVATION, (r.job_id,)) is not None:
                 raise ValueError(f"job {r.job_id} already holds a reservation")
             check_quota(r, caps, booked_from_row(await _one(db, sql.BOOKED, counted), datetime.fromisoformat))
             if has_global_caps(caps):
-                deployment = await _one(db, sql.GLOBAL_BOOKED, counted)
-                check_global_quota(r, caps, deployment["images"], deployment["cost"])
+                deployment = deployment_booked_from_row(await _one(db, sql.GLOBAL_BOOKED, counted))
+                check_global_quota(r, caps, deployment)
             await db.execute(sql.RESERVE, (r.job_id, r.guild_id, r.user_id, r.images, r.cost, _text(r.created_at)))
 
     async def settle(self, usage: UsageRecord) -> None:
@@ -200,9 +207,13 @@ class SQLiteStorage:
 
     async def booked(self, guild_id: int | None, user_id: int, at: datetime) -> Booked:
         """What the member and the server hold at `at`, counted exactly as `reserve` counts it."""
-        windows = zip(("day", "next_day", "month", "next_month"), map(_text, periods(at)), strict=True)
-        (row,) = await self._fetch(sql.BOOKED, {"guild": guild_id, "user": user_id, **dict(windows)})
+        (row,) = await self._fetch(sql.BOOKED, {"guild": guild_id, "user": user_id, **_windows(at)})
         return booked_from_row(row, datetime.fromisoformat)
+
+    async def deployment_booked(self, at: datetime) -> DeploymentBooked:
+        """What the whole deployment holds at `at`, counted exactly as `reserve` counts it for the global caps."""
+        (row,) = await self._fetch(sql.GLOBAL_BOOKED, _windows(at))
+        return deployment_booked_from_row(row)
 
     async def history(self, user_id: int, guild_id: int | None, limit: int = 10) -> list[HistoryEntry]:
         """The member's latest jobs in the server (None: anywhere), newest first, with their ledger rows."""
@@ -317,6 +328,11 @@ def _statements(script: str) -> Iterator[str]:
             statement = ""
     if statement.strip():
         yield statement
+
+
+def _windows(at: datetime) -> dict[str, str]:
+    """The quota periods around `at`, as the named parameters BOOKED and GLOBAL_BOOKED take."""
+    return dict(zip(("day", "next_day", "month", "next_month"), map(_text, periods(at)), strict=True))
 
 
 def _text(moment: datetime) -> str:

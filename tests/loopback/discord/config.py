@@ -22,6 +22,7 @@ class ServerConfig:
     application_flags: int
     privileged_intents: int
     heartbeat_interval_ms: int = HEARTBEAT_INTERVAL_MS
+    recommended_shards: int = 1  # what GET /gateway/bot tells a client that asks how many shards to run
     origin: str | None = None
 
     def _require_origin(self) -> str:

@@ -87,7 +87,7 @@ class CoreRoutes:
         return json_response(
             {
                 "url": self._ctx.config.gateway_url,
-                "shards": 1,
+                "shards": self._ctx.config.recommended_shards,
                 "session_start_limit": {
                     "total": 1000,
                     "remaining": 999,

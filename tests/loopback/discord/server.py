@@ -64,8 +64,10 @@ class DiscordServer:
         application_flags: int = 0,
         host: str = "127.0.0.1",
         rate_limits: bool | RateLimits = True,
+        recommended_shards: int = 1,
     ) -> None:
-        """``rate_limits``: ``True`` enforces Discord's limits, ``False`` none, a ``RateLimits`` those numbers."""
+        """``rate_limits``: ``True`` enforces Discord's limits, ``False`` none, a ``RateLimits`` those numbers.
+        ``recommended_shards``: the shard count ``GET /gateway/bot`` recommends."""
         ids = SnowflakeGenerator()
         config = ServerConfig(
             token=token,
@@ -75,6 +77,7 @@ class DiscordServer:
             application_name=application_name,
             application_flags=application_flags,
             privileged_intents=privileged_intents,
+            recommended_shards=recommended_shards,
         )
         world = World(ids, bot_name=bot_name, owner_name=owner_name)
         cdn = AttachmentStore(ids)

@@ -21,6 +21,7 @@ from bot.app.i18n import catalogue
 from bot.app.i18n.translator import CatalogueTranslator
 from bot.core.generation import RequestRules
 from bot.core.limits import LIMIT_NAMES, SCALAR_LIMITS
+from bot.core.storage import Caps
 
 ZH = discord.Locale.chinese
 LITERAL = {"1K", "2K", "4K", "model-a", "model-b"}  # identifiers, the same in every language
@@ -46,8 +47,8 @@ def all_commands() -> list[app_commands.Command | app_commands.Group | app_comma
         edit_menu(),
         limits_group(),
         usage_command(),
-        admin_group(None, None, ()),  # type: ignore[arg-type]
-        quota_command(None, None),  # type: ignore[arg-type]
+        admin_group(None, None, (), Caps()),  # type: ignore[arg-type]
+        quota_command(None, None, Caps()),  # type: ignore[arg-type]
         history_command(None),  # type: ignore[arg-type]
         help_command(),
     ]

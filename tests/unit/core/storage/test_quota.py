@@ -6,7 +6,7 @@ import pytest
 
 from bot.core.errors import QuotaExceeded
 from bot.core.storage import Caps
-from bot.core.storage.quota import check_global_quota, has_global_caps
+from bot.core.storage.quota import DeploymentBooked, check_global_quota, has_global_caps
 from tests.unit.core.storage.builders import PRICE, reservation
 
 TOMORROW = datetime(2024, 5, 16, tzinfo=UTC)
@@ -15,7 +15,7 @@ NEXT_MONTH = datetime(2024, 6, 1, tzinfo=UTC)
 
 def refusal(caps: Caps, images_today: int, cost_this_month: int, images: int = 2) -> tuple[object, ...] | None:
     try:
-        check_global_quota(reservation(images=images), caps, images_today, cost_this_month)
+        check_global_quota(reservation(images=images), caps, DeploymentBooked(images_today, cost_this_month))
     except QuotaExceeded as error:
         return error.limit, error.used, error.allowed, error.resets_at
     return None

@@ -7,7 +7,7 @@ import asyncpg
 import pytest
 
 from bot.core.errors import QuotaExceeded
-from bot.core.storage import Caps, Reservation, Storage, open_storage
+from bot.core.storage import Caps, DeploymentBooked, Reservation, Storage, open_storage
 from bot.core.storage.postgres import _GLOBAL_QUOTAS, _MIGRATION_LOCK
 from tests.storage_backends import run_sql
 from tests.unit.core.storage.builders import GUILD, NOW, OTHER_GUILD, OTHER_USER, PRICE, USER, reservation, usage
@@ -90,6 +90,28 @@ async def test_global_budget_counts_this_months_cost_everywhere_failed_rows_incl
 
     assert await refusal(storage, caps, images=2) == ("global_budget", 4 * PRICE, 5 * PRICE, NEXT_MONTH)
     await storage.reserve(reservation(images=1, guild_id=None), caps)
+
+
+async def test_deployment_booked_shows_what_reserve_counts_globally(storage: Storage, storage_url: str):
+    await storage.settle(usage(images=3))
+    await storage.settle(usage(images=2, guild_id=OTHER_GUILD, user_id=OTHER_USER))
+    await storage.settle(usage(images=1, guild_id=None))
+    await storage.settle(usage(images=4, guild_id=OTHER_GUILD, outcome="failed"))  # its cost counts, not its images
+    await storage.settle(usage(images=9, at=NOW - timedelta(days=1)))  # yesterday: this month's cost only
+    await storage.settle(usage(images=5, at=datetime(2024, 4, 30, 23, 59, 59, 999999, tzinfo=UTC)))  # last month
+    await storage.reserve(reservation(images=2, guild_id=OTHER_GUILD, at=NOW - timedelta(days=3)), Caps())
+
+    booked = await storage.deployment_booked(NOW + timedelta(minutes=1))
+
+    assert booked == DeploymentBooked(images=8, cost=21 * PRICE)
+    assert await reservation_rows(storage_url) == 1  # reading books nothing
+    daily = await refusal(storage, Caps(global_daily_images=8), at=NOW + timedelta(minutes=1))
+    budget = await refusal(storage, Caps(global_monthly_budget=21 * PRICE), at=NOW + timedelta(minutes=1))
+    assert (daily[:2], budget[:2]) == (("global_daily", booked.images), ("global_budget", booked.cost))
+
+
+async def test_deployment_booked_is_zero_on_an_empty_database(storage: Storage):
+    assert await storage.deployment_booked(NOW) == DeploymentBooked(images=0, cost=0)
 
 
 async def test_global_caps_are_checked_after_the_others(storage: Storage):
