@@ -31,6 +31,15 @@ async def discord_api() -> AsyncIterator[DiscordServer]:
     await server.stop()
 
 
+@pytest.fixture
+async def own_discord() -> AsyncIterator[DiscordServer]:
+    """A Discord of the test's own, for a bot process of its own: the in-process bot never answers there."""
+    server = DiscordServer(token=DISCORD_TOKEN)
+    await server.start()
+    yield server
+    await server.stop()
+
+
 @pytest.fixture(scope="session")
 async def image_api() -> AsyncIterator[ImageAPIServer]:
     server = ImageAPIServer(api_key=API_KEY, models=MODELS)

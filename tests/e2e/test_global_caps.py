@@ -1,31 +1,20 @@
 """The deployment-wide caps as members and admins see them, in a bot process started with them set."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import discord
-import pytest
 
 from bot.app.i18n import catalogue
 from bot.core.pricing import image_cost, micro_to_dollars
 from bot.core.storage import open_storage, periods
 from bot.settings import load_settings
-from tests.conftest import DISCORD_TOKEN, bot_env
+from tests.conftest import bot_env
 from tests.e2e.bot_process import START_TIMEOUT, run_bot, stop_bot
 from tests.e2e.helpers import outcome
-from tests.loopback.discord import DiscordServer, permissions
+from tests.loopback.discord import permissions
 
 BUDGET = 10_000_000  # GLOBAL_MONTHLY_BUDGET=10, in micro-dollars
-
-
-@pytest.fixture
-async def own_discord() -> AsyncIterator[DiscordServer]:
-    """A Discord of this test's own: the in-process bot, whose global caps are off, must not answer here."""
-    server = DiscordServer(token=DISCORD_TOKEN)
-    await server.start()
-    yield server
-    await server.stop()
 
 
 def text(key: str, **params: object) -> str:

@@ -7,20 +7,11 @@ from pathlib import Path
 import pytest
 
 from bot.app.i18n import catalogue
-from tests.conftest import DISCORD_TOKEN, bot_env
+from tests.conftest import bot_env
 from tests.e2e.bot_process import START_TIMEOUT, run_bot, stop_bot
 from tests.e2e.helpers import bot_post, buttons, form_fields, outcome
-from tests.loopback.discord import DiscordServer, permissions
+from tests.loopback.discord import permissions
 from tests.storage_backends import postgres_schema, reachable_postgres
-
-
-@pytest.fixture
-async def own_discord() -> AsyncIterator[DiscordServer]:
-    """A Discord of this test's own: the in-process bot must not answer here."""
-    server = DiscordServer(token=DISCORD_TOKEN)
-    await server.start()
-    yield server
-    await server.stop()
 
 
 async def test_every_button_works_after_a_restart(own_discord, image_api, tmp_path) -> None:

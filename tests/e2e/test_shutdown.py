@@ -3,24 +3,12 @@ grace period (or cancelled after it), every member told, every booking released,
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-
-import pytest
 
 from bot.app.i18n import catalogue
 from bot.core.storage import open_storage
-from tests.conftest import DISCORD_TOKEN, bot_env
+from tests.conftest import bot_env
 from tests.e2e.bot_process import START_TIMEOUT, run_bot, stop_bot
 from tests.e2e.helpers import api_requests, outcome
-from tests.loopback.discord import DiscordServer
-
-
-@pytest.fixture
-async def own_discord() -> AsyncIterator[DiscordServer]:
-    server = DiscordServer(token=DISCORD_TOKEN)
-    await server.start()
-    yield server
-    await server.stop()
 
 
 async def stop_with_jobs(own_discord, image_api, tmp_path, *, latency: float, grace: float):
