@@ -14,6 +14,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import psutil
@@ -60,21 +61,31 @@ def peak_rss_mib(pid: int) -> float:
 
 
 async def start_bot(
-    discord_api: DiscordServer, image_api: ImageAPIServer, guild_ids: str, slots: int, profile: str | None
+    discord_api: DiscordServer,
+    image_api: ImageAPIServer,
+    guild_ids: str,
+    slots: int,
+    profile: str | None,
+    settings: Mapping[str, str] | None = None,
 ) -> asyncio.subprocess.Process:
-    """`python -m bot` against the loopback servers, with its commands in the comma-separated `guild_ids`."""
-    env = os.environ | {
-        "DISCORD_TOKEN": TOKEN,
-        "IMAGE_API_KEY": API_KEY,
-        "IMAGE_API_BASE_URL": image_api.base_url,
-        "IMAGE_API_CONCURRENCY": str(slots),
-        "DEV_GUILD_IDS": guild_ids,
-        "DISCORD_API_BASE_URL": discord_api.rest_base,
-        "DISCORD_GATEWAY_URL": discord_api.gateway_url,
-        "LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
-        "DATA_DIR": DATA_DIR.name,  # a database of its own, removed at exit
-    }
+    """`python -m bot` against the loopback servers, with its commands in the comma-separated `guild_ids`,
+    and any further `settings`."""
+    env = (
+        os.environ
+        | {
+            "DISCORD_TOKEN": TOKEN,
+            "IMAGE_API_KEY": API_KEY,
+            "IMAGE_API_BASE_URL": image_api.base_url,
+            "IMAGE_API_CONCURRENCY": str(slots),
+            "DEV_GUILD_IDS": guild_ids,
+            "DISCORD_API_BASE_URL": discord_api.rest_base,
+            "DISCORD_GATEWAY_URL": discord_api.gateway_url,
+            "LOG_LEVEL": "WARNING",
+            "PYTHONPATH": str(ROOT),
+            "DATA_DIR": DATA_DIR.name,  # a database of its own, removed at exit
+        }
+        | dict(settings or {})
+    )
     profiler = ["-m", "cProfile", "-o", profile] if profile else []
     return await asyncio.create_subprocess_exec(sys.executable, *profiler, "-m", "bot", env=env, cwd=ROOT)
 

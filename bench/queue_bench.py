@@ -7,10 +7,16 @@ the slots were, the 429s the loopback returned, and the bot's peak RSS (run with
 
     .venv/bin/python bench/queue_bench.py --requests 200 --servers 20 --slots 20 --latency 1
     .venv/bin/python bench/queue_bench.py --requests 40 --servers 4 --slots 4 --latency 1 --quality 4k --grain 8
+
+With --processes P, P bot processes each run one of P shards on one fresh PostgreSQL schema (--database),
+sharing the C slots; "most API requests in flight" then counts all of them together.
+
+    .venv/bin/python bench/queue_bench.py --requests 200 --servers 20 --slots 20 --latency 1 --processes 2
 """
 
 import argparse
 import asyncio
+import contextlib
 import math
 import os
 import sys
@@ -26,6 +32,7 @@ from imagine_bench import API_KEY, TOKEN, cpu_seconds, peak_rss_mib, percentile,
 from tests.e2e.helpers import outcome  # noqa: E402
 from tests.loopback.discord import DiscordServer  # noqa: E402
 from tests.loopback.image_api import ImageAPIServer  # noqa: E402
+from tests.storage_backends import DEFAULT_POSTGRES_URL, postgres_schema  # noqa: E402
 
 
 def slot_utilisation(image_api: ImageAPIServer, slots: int, latency: float, span: float) -> float:
@@ -41,14 +48,24 @@ async def run(arguments: argparse.Namespace) -> None:
     await image_api.start()
     guilds = [discord_api.add_guild(name=f"Server {n}") for n in range(arguments.servers)]
     users = [discord_api.add_user(name=f"user{n}", guild_id=guilds[n % len(guilds)].id) for n in range(requests)]
-    bot = await start_bot(discord_api, image_api, ",".join(str(guild.id) for guild in guilds), slots, None)
+    guild_ids = ",".join(str(guild.id) for guild in guilds)
+    database = contextlib.AsyncExitStack()
+    bots = []
+    if arguments.processes == 1 and not arguments.postgres:
+        bots.append(await start_bot(discord_api, image_api, guild_ids, slots, None))
+    else:
+        url = await database.enter_async_context(postgres_schema(arguments.database))
+        for shard in range(arguments.processes):
+            shards = {"SHARD_COUNT": str(arguments.processes), "SHARD_IDS": str(shard), "DATABASE_URL": url}
+            bots.append(await start_bot(discord_api, image_api, guild_ids, slots, None, shards))
     if arguments.pin and len(os.sched_getaffinity(0)) >= 2:  # the bot on one core, this load generator on another
         cores = sorted(os.sched_getaffinity(0))
-        os.sched_setaffinity(bot.pid, {cores[1]})
+        for bot in bots:
+            os.sched_setaffinity(bot.pid, {cores[1]})
         os.sched_setaffinity(0, {cores[0]})
     try:
         await discord_api.wait_commands(timeout=60)
-        await discord_api.wait_ready(timeout=60)
+        await discord_api.wait_ready(timeout=60, sessions=arguments.processes)
         warmup = discord_api.add_user(name="warmup", guild_id=guilds[0].id)
         await (await discord_api.slash("imagine", user=warmup, guild=guilds[0], options={"prompt": "warm"})).final(
             timeout=60, until=outcome
@@ -59,7 +76,7 @@ async def run(arguments: argparse.Namespace) -> None:
         image_api.grain = arguments.grain
         options = {"prompt": "a harbour"} | ({"quality": arguments.quality} if arguments.quality else {})
         limited_before = discord_api.rate_limited
-        bot_cpu = cpu_seconds(bot.pid)
+        bot_cpu = sum(cpu_seconds(bot.pid) for bot in bots)
         started = time.perf_counter()
         handles = []
         for n, user in enumerate(users):  # evenly over the ramp; a ramp of 0 sends them all at once
@@ -68,7 +85,7 @@ async def run(arguments: argparse.Namespace) -> None:
             handles.append(await discord_api.slash("imagine", user=user, guild=guild, options=options))
         results = await asyncio.gather(*(handle.final(timeout=600, until=outcome) for handle in handles))
         makespan = time.perf_counter() - started
-        bot_cpu = cpu_seconds(bot.pid) - bot_cpu
+        bot_cpu = sum(cpu_seconds(bot.pid) for bot in bots) - bot_cpu
 
         acks = [handle.ack_latency for handle in handles if handle.ack_latency is not None]
         delivered = sum(1 for result in results if result.files)
@@ -77,7 +94,7 @@ async def run(arguments: argparse.Namespace) -> None:
         span = max(arrivals) + latency - min(arrivals) if arrivals else 0.0
         print(
             f"N={requests} over {arguments.servers} servers, C={slots} slots, L={latency:.1f}s, "
-            f"quality {arguments.quality or '1k'}, grain {arguments.grain}"
+            f"quality {arguments.quality or '1k'}, grain {arguments.grain}, {arguments.processes} bot process(es)"
         )
         print(f"acknowledged {len(acks)}/{requests}, delivered {delivered}/{requests}")
         print(
@@ -89,10 +106,13 @@ async def run(arguments: argparse.Namespace) -> None:
         print(f"most API requests in flight {image_api.max_in_flight} (cap {slots})")
         print(f"429s from the loopback Discord's rate limits: {discord_api.rate_limited - limited_before}")
         print(f"Discord answers by status: {dict(sorted(discord_api.status_counts().items()))}")
-        print(f"bot peak RSS {peak_rss_mib(bot.pid):.1f} MiB, CPU per job {bot_cpu / requests * 1000:.1f} ms")
+        rss = ", ".join(f"{peak_rss_mib(bot.pid):.1f}" for bot in bots)
+        print(f"bot peak RSS {rss} MiB, CPU per job {bot_cpu / requests * 1000:.1f} ms (all processes)")
     finally:
-        bot.terminate()
-        await bot.wait()
+        for bot in bots:
+            bot.terminate()
+            await bot.wait()
+        await database.aclose()
         await discord_api.stop()
         await image_api.stop()
 
@@ -106,6 +126,9 @@ def main() -> None:
     parser.add_argument("--quality", choices=("1k", "2k", "4k"), help="quality asked for (default: the API's 1k)")
     parser.add_argument("--ramp", type=float, default=0.0, help="seconds over which the jobs are sent (0: at once)")
     parser.add_argument("--pin", action="store_true", help="run the bot and the load generator on separate cores")
+    parser.add_argument("--processes", type=int, default=1, help="bot processes, one shard each (PostgreSQL)")
+    parser.add_argument("--postgres", action="store_true", help="PostgreSQL even for one process (default: SQLite)")
+    parser.add_argument("--database", default=DEFAULT_POSTGRES_URL, help="the PostgreSQL server to use")
     parser.add_argument("--grain", type=float, default=0.0, help="noise in the images; 8 makes a 4K PNG ~19 MiB")
     args = parser.parse_args()
     os.environ.setdefault("LIMIT_MAX_QUALITY", "4k")  # the default limits allow 2k at most
