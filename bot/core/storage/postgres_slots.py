@@ -87,19 +87,19 @@ class SharedSlots:
 
     async def acquire(self) -> Lease:
         """Wait until one of the slots below the cap is free, and hold it; retries while the database is down."""
+        with contextlib.suppress(*_DATABASE_ERRORS):
+            if (lease := await self._take()) is not None:  # at once, alongside others: slots free together
+                return lease
         async with self._turn:
             while True:
                 self._freed.clear()  # before looking, so a slot freed meanwhile still wakes us
-                token = secrets.token_hex(8)
                 try:
-                    slot = await self._pool.fetchval(TAKE, self._instance, token, LEASE_SECONDS, self._cap)
+                    if (lease := await self._take()) is not None:
+                        return lease
                 except _DATABASE_ERRORS as error:
                     log.warning("could not take an image API slot (%s); trying again", error)
                     await asyncio.sleep(RETRY_SECONDS)
                     continue
-                if slot is not None:
-                    self._held.add(token)
-                    return Lease(slot, token)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._freed.wait(), POLL_SECONDS)
 
@@ -111,6 +111,14 @@ class SharedSlots:
             log.warning(
                 "could not free image API slot %d (%s); it frees itself when its lease expires", lease.slot, error
             )
+
+    async def _take(self) -> Lease | None:
+        token = secrets.token_hex(8)
+        slot = await self._pool.fetchval(TAKE, self._instance, token, LEASE_SECONDS, self._cap)
+        if slot is None:
+            return None
+        self._held.add(token)
+        return Lease(slot, token)
 
     def _on_freed(self, *_: object) -> None:
         self._freed.set()
