@@ -1,9 +1,10 @@
 """Two bot processes, each running one of two shards, on one PostgreSQL: limits, slots and jobs hold across both."""
 
 import asyncio
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
@@ -28,6 +29,7 @@ class Deployment:
     servers: list[GuildRecord]  # servers[n] is on shard n, run by processes[n]
     processes: list[asyncio.subprocess.Process]
     database_url: str
+    logs: list[str] = field(default_factory=list)  # each process's stderr, once stopped
 
     async def imagine_everywhere(self, members_per_server: int) -> list[InteractionHandle]:
         """New members, `members_per_server` in each server, each ask for one image, all at once."""
@@ -84,12 +86,15 @@ async def deployment(image_api: ImageAPIServer, tmp_path: Path, **settings: str)
                 processes.append(await run_bot(env | {"SHARD_IDS": str(shard)}, workdir))
             await discord.wait_ready(START_TIMEOUT, sessions=SHARDS)
             await discord.wait_commands(START_TIMEOUT)
-            yield Deployment(discord, servers, processes, database_url)
+            deployed = Deployment(discord, servers, processes, database_url)
+            yield deployed
         finally:
             stderrs = [await stop_bot(process) for process in processes]
             await discord.stop()
+        deployed.logs = stderrs
         for process, stderr in zip(processes, stderrs, strict=True):
-            assert process.returncode in (0, -9), stderr[-2000:]
+            killed = process.returncode == -signal.SIGKILL  # by the test
+            assert process.returncode == 0 or killed, stderr[-2000:]
             assert "Traceback" not in stderr, stderr[-4000:]
 
 
@@ -192,4 +197,5 @@ async def test_a_process_that_dies_has_its_jobs_and_slots_taken_over_by_the_othe
 
     assert notice.content.startswith(f"<@{member.id}> the bot restarted while it worked on your request “cut short”")
     assert len(result.files) == 1  # the dead process's slot came free
+    assert "took over 1 jobs of stopped processes" in bots.logs[0]
     assert ledger == [("interrupted",), ("delivered",)]
