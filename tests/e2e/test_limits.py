@@ -279,7 +279,8 @@ async def test_the_change_log_says_who_changed_what(discord_api, bot, guild, mod
     lines = (await reply.final(timeout=5, until=outcome)).content.splitlines()
     label = text("limit.max_count")
     assert lines[0].endswith(f"<@{moderator.id}> changed **{label}**: 3 → 5")
-    assert lines[1].endswith(f"<@{moderator.id}> changed **{label}**: {text('limits.default_value')} → 3")
+    default = text("limits.default_value", value=bot.policy.defaults.max_count)
+    assert lines[1].endswith(f"<@{moderator.id}> changed **{label}**: {default} → 3")
 
 
 async def test_limits_show_marks_what_the_server_changed(discord_api, bot, guild, moderator) -> None:

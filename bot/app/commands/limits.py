@@ -57,7 +57,7 @@ def limits_group() -> app_commands.Group:
     async def history(interaction: Interaction) -> None:
         await require_moderator(interaction)
         changes = await interaction.client.policy.changes(interaction.guild_id or 0, HISTORY_LENGTH)
-        locale = interaction.locale
+        defaults, locale = interaction.client.policy.defaults, interaction.locale
         lines = [
             catalogue.text(
                 locale,
@@ -65,8 +65,8 @@ def limits_group() -> app_commands.Group:
                 when=discord.utils.format_dt(change.changed_at, "R"),
                 who=f"<@{change.changed_by}>",
                 name=_label(change.name, locale),
-                old=_stored_display(change.name, change.old_value, locale),
-                new=_stored_display(change.name, change.new_value, locale),
+                old=_stored_display(change.name, change.old_value, defaults, locale),
+                new=_stored_display(change.name, change.new_value, defaults, locale),
             )
             for change in changes
         ]
@@ -154,9 +154,10 @@ def _toggled(items: tuple[Any, ...], item: Any, present: bool) -> tuple[Any, ...
     return (*kept, item) if present else kept
 
 
-def _stored_display(name: str, stored: str | None, locale: discord.Locale) -> str:
+def _stored_display(name: str, stored: str | None, defaults: ServerLimits, locale: discord.Locale) -> str:
+    """A value in the change log; None is the default, shown with what the default is now."""
     if stored is None:
-        return catalogue.text(locale, "limits.default_value")
+        return catalogue.text(locale, "limits.default_value", value=rules.display(name, getattr(defaults, name)))
     try:
         return rules.display(name, rules.decode(name, stored))
     except ValueError:
