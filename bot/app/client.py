@@ -141,7 +141,8 @@ class ImageBot(commands.AutoShardedBot):
         self.tree.add_command(help_command())
         self.add_dynamic_items(ResultButton, CancelButton)
         await self.tree.set_translator(CatalogueTranslator())  # name and description localizations, sent at sync
-        if settings.sync_commands:
+        # one process syncs for all of them: the one with shard 0 (every process sends the same commands)
+        if settings.sync_commands and (settings.shard_ids is None or 0 in settings.shard_ids):
             await self.sync_commands()
 
     async def sync_commands(self) -> None:

@@ -141,6 +141,7 @@ async def test_each_process_serves_the_servers_of_its_own_shard(image_api, tmp_p
         assert sorted(session.shard for session in bots.discord.sessions) == [(0, 2), (1, 2)]
         for shard, server in enumerate(bots.servers):
             assert shard_of(bots.discord, server) == [shard]
+            assert bots.discord.command_syncs(server) == 1  # by the process with shard 0 alone
         replies = await bots.imagine_everywhere(1)
         results = [await reply.final(timeout=15, until=outcome) for reply in replies]
     assert [len(result.files) for result in results] == [1, 1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -298,6 +299,7 @@ class CommandRegistry:
         self._scopes: dict[int | None, list[dict[str, Any]]] = {}
         self._registered = asyncio.Event()
         self._opened: set[tuple[int, str]] = set()  # (guild, command name) a server opened to every member
+        self.overwrites: Counter[int | None] = Counter()  # bulk overwrites (syncs) per scope
 
     @property
     def registered(self) -> asyncio.Event:
@@ -316,6 +318,7 @@ class CommandRegistry:
             for payload in payloads
         ]
         self._scopes[guild_id] = stored
+        self.overwrites[guild_id] += 1
         self._registered.set()
         return copy.deepcopy(stored)
 

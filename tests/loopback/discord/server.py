@@ -297,6 +297,10 @@ class DiscordServer:
         """A server admin's override: every member may use the command whatever its default permissions."""
         self._ctx.commands.open_to_everyone(id_of(guild_id), name)
 
+    def command_syncs(self, guild_id: int | None = None) -> int:
+        """How many times a scope's whole command set was overwritten (a client's sync), global by default."""
+        return self._ctx.commands.overwrites[None if guild_id is None else id_of(guild_id)]
+
     def commands(self, guild_id: int | None = None) -> list[dict[str, Any]]:
         """The registered commands, globally (``None``) or for a guild, as stored."""
         return self._ctx.commands.list(None if guild_id is None else id_of(guild_id))
