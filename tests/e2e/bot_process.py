@@ -3,8 +3,12 @@
 import asyncio
 import os
 import signal
+import socket
 import sys
 from pathlib import Path
+from typing import Any
+
+import aiohttp
 
 START_TIMEOUT = 30
 
@@ -29,3 +33,21 @@ async def stop_bot(process: asyncio.subprocess.Process) -> str:
         process.send_signal(signal.SIGTERM)
     _, stderr = await asyncio.wait_for(process.communicate(), START_TIMEOUT)
     return stderr.decode()
+
+
+def free_port() -> int:
+    """A port nothing listens on now, for a bot process's health endpoint."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def healthy(http: aiohttp.ClientSession, port: int) -> dict[str, Any]:
+    """The bot's /healthz once it answers 200 (READY sent is not READY read): its last answer after 5 s."""
+    for _ in range(100):
+        async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+            health = await response.json()
+            if response.status == 200:
+                break
+        await asyncio.sleep(0.05)
+    return health

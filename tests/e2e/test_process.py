@@ -2,13 +2,12 @@
 
 import asyncio
 import json
-import socket
 
 import aiohttp
 import pytest
 
 from tests.conftest import API_KEY, DISCORD_TOKEN, bot_env
-from tests.e2e.bot_process import START_TIMEOUT, run_bot, stop_bot
+from tests.e2e.bot_process import START_TIMEOUT, free_port, healthy, run_bot, stop_bot
 from tests.e2e.helpers import outcome
 from tests.loopback.discord import DiscordServer
 
@@ -100,9 +99,7 @@ async def test_json_logs_name_each_job_and_hold_no_secret(image_api, tmp_path) -
 
 
 async def test_the_bot_process_serves_healthz_and_metrics_when_asked(image_api, tmp_path) -> None:
-    with socket.socket() as probe:  # a free port for the endpoint
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     discord_api = DiscordServer(token=DISCORD_TOKEN)
     await discord_api.start()
     guild = discord_api.add_guild(name="Ops")
@@ -110,12 +107,7 @@ async def test_the_bot_process_serves_healthz_and_metrics_when_asked(image_api, 
     try:
         await discord_api.wait_ready(timeout=START_TIMEOUT)
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
-            for _ in range(100):  # READY is sent; the bot is ready once it has read it
-                async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-                    if response.status == 200:
-                        health = await response.json()
-                        break
-                await asyncio.sleep(0.05)
+            health = await healthy(http, port)
             async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
                 metrics = await response.text()
     finally:

@@ -13,7 +13,7 @@ import discord
 from bot.app.i18n import catalogue
 from bot.core.storage import periods
 from tests.conftest import DISCORD_TOKEN, bot_env
-from tests.e2e.bot_process import START_TIMEOUT, run_bot, stop_bot
+from tests.e2e.bot_process import START_TIMEOUT, free_port, healthy, run_bot, stop_bot
 from tests.e2e.helpers import api_requests, bot_post, outcome
 from tests.loopback.discord import DiscordServer, GuildRecord, InteractionHandle
 from tests.loopback.image_api import ImageAPIServer
@@ -43,14 +43,6 @@ class Deployment:
             for server, member in members
         ]
         return list(await asyncio.gather(*asks))
-
-
-async def free_port() -> int:
-    server = await asyncio.start_server(lambda *_: None, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    server.close()
-    await server.wait_closed()
-    return port
 
 
 def servers_on_each_shard(discord: DiscordServer) -> list[GuildRecord]:
@@ -102,7 +94,7 @@ async def test_one_process_runs_as_many_shards_as_discord_recommends(image_api, 
     discord_api = DiscordServer(token=DISCORD_TOKEN, recommended_shards=SHARDS)
     await discord_api.start()
     servers = servers_on_each_shard(discord_api)
-    port = await free_port()
+    port = free_port()
     env = bot_env(discord_api, image_api, servers[0]) | {
         "DEV_GUILD_IDS": ",".join(str(server.id) for server in servers),
         "HEALTH_PORT": str(port),
@@ -114,13 +106,8 @@ async def test_one_process_runs_as_many_shards_as_discord_recommends(image_api, 
         shards = sorted(session.shard for session in discord_api.sessions)
         bots = Deployment(discord_api, servers, [process], "")
         results = [await reply.final(timeout=15, until=outcome) for reply in await bots.imagine_everywhere(1)]
-        async with aiohttp.ClientSession() as http:
-            for _ in range(100):  # ready once every shard has read its READY
-                async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-                    health = await response.json()
-                if response.status == 200:
-                    break
-                await asyncio.sleep(0.05)
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
+            health = await healthy(http, port)
     finally:
         stderr = await stop_bot(process)
         await discord_api.stop()
