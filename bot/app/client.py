@@ -109,12 +109,8 @@ class ImageBot(commands.AutoShardedBot):
             timeout=settings.image_download_timeout,
         )
         self.policy = Policy(self.storage, limit_defaults(settings))
-        accountant = Accountant(
-            self.storage,
-            settings.image_prices,
-            global_daily_images=settings.global_daily_images,
-            global_monthly_budget=settings.global_monthly_budget,
-        )
+        deployment_caps = global_caps(settings)
+        accountant = Accountant(self.storage, settings.image_prices, deployment_caps)
         queue: FairQueue[JobResult] = FairQueue(
             settings.image_api_concurrency,
             max_per_user=settings.queue_max_per_user,
@@ -135,8 +131,8 @@ class ImageBot(commands.AutoShardedBot):
         self.tree.add_command(edit_menu())
         self.tree.add_command(limits_group())
         self.tree.add_command(usage_command())
-        self.tree.add_command(admin_group(self.policy, self.storage, settings.owner_ids, global_caps(settings)))
-        self.tree.add_command(quota_command(self.policy, self.storage, global_caps(settings)))
+        self.tree.add_command(admin_group(self.policy, self.storage, settings.owner_ids, deployment_caps))
+        self.tree.add_command(quota_command(self.policy, self.storage, deployment_caps))
         self.tree.add_command(history_command(self.storage))
         self.tree.add_command(help_command())
         self.add_dynamic_items(ResultButton, CancelButton)
@@ -220,7 +216,7 @@ def limit_defaults(settings: Settings) -> ServerLimits:
 
 
 def global_caps(settings: Settings) -> Caps:
-    """The deployment-wide caps, for the commands that show them (the Accountant enforces them); 0 is none."""
+    """The deployment-wide caps the Accountant enforces and /quota and /admin usage show; a setting of 0 is none."""
     return Caps(
         global_daily_images=settings.global_daily_images or None,
         global_monthly_budget=settings.global_monthly_budget or None,

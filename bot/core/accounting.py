@@ -14,19 +14,11 @@ from bot.core.storage import Caps, JobRecord, Reservation, Storage, UsageRecord
 
 
 class Accountant:
-    def __init__(
-        self,
-        storage: Storage,
-        prices: Mapping[str, int],
-        *,
-        global_daily_images: int | None = None,
-        global_monthly_budget: int | None = None,
-    ) -> None:
-        """`global_*` are the deployment-wide caps (budget in micro-dollars); 0 or None is none."""
+    def __init__(self, storage: Storage, prices: Mapping[str, int], global_caps: Caps | None = None) -> None:
+        """`global_caps`: the deployment-wide caps (only its `global_*` fields count), applied to every booking."""
         self._storage = storage
         self._prices = prices
-        self._global_daily_images = global_daily_images or None
-        self._global_monthly_budget = global_monthly_budget or None
+        self._global_caps = global_caps or Caps()
 
     def cost(self, record: JobRecord, images: int) -> int:
         """The estimated cost of `images` images of a job, in micro-dollars."""
@@ -35,8 +27,11 @@ class Accountant:
     async def reserve(self, record: JobRecord, caps: Caps) -> None:
         """Book the job's images against `caps` and the global caps, or raise QuotaExceeded saying which limit."""
         # Merged here, after any exemption: the global caps protect the operator's bill, so nobody escapes them.
+        deployment = self._global_caps
         caps = replace(
-            caps, global_daily_images=self._global_daily_images, global_monthly_budget=self._global_monthly_budget
+            caps,
+            global_daily_images=deployment.global_daily_images,
+            global_monthly_budget=deployment.global_monthly_budget,
         )
         reservation = Reservation(
             job_id=record.id,
