@@ -67,7 +67,7 @@ async def _run(interaction: discord.Interaction, jobs: JobService, job: Job) -> 
     limit = min(interaction.filesize_limit, render.MAX_REQUEST_BYTES)
     await jobs.submit(job, limit)
     board = interaction.client.progress  # type: ignore[attr-defined]
-    board.watch(job.id, interaction, record.user_id)
+    board.watch(job.id, interaction)
     try:
         result = await jobs.outcome(job)
     finally:
@@ -97,7 +97,7 @@ async def _post(
 ) -> int | None:
     """Post the images with their buttons; returns the id of the first result message (None if none got out)."""
     locale = interaction.locale
-    view = result_view(job.id, job.record.user_id, locale)
+    view = result_view(job.id, locale)
     first_id: int | None = None
     for number, batch in enumerate(render.upload_batches(images)):
         files = functools.partial(render.image_files, images, batch, job.record.kind)  # an upload consumes files

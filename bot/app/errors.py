@@ -20,6 +20,7 @@ MESSAGES: dict[type[errors.BotError], str] = {
     errors.PromptTooLong: "error.prompt_too_long",
     errors.ModelNotAllowed: "error.model_not_allowed",
     errors.CountOutOfRange: "error.count_out_of_range",
+    errors.InvalidChoice: "error.invalid_choice",
     errors.NoPictures: "error.no_pictures",
     errors.TooManyPictures: "error.too_many_pictures",
     errors.PictureError: "error.picture",
@@ -29,6 +30,7 @@ MESSAGES: dict[type[errors.BotError], str] = {
     errors.TooManyPixels: "error.too_many_pixels",
     errors.PictureUnavailable: "error.picture_unavailable",
     errors.NotAllowedHere: "error.not_allowed",
+    errors.OutsideServer: "error.guild_only",
     errors.ChannelNotAllowed: "error.channel_not_allowed",
     errors.EditDisabled: "error.edit_disabled",
     errors.CountAboveLimit: "error.count_above_limit",
@@ -59,6 +61,7 @@ MESSAGES: dict[type[errors.BotError], str] = {
     errors.ConnectionFailed: "error.connection",
 }
 UNKNOWN_RETRY_SECONDS = 60
+MAX_ECHO = 40  # characters of a member's invalid value repeated back to them
 PUBLIC_JOB = "public_job"  # Interaction.extras key: the response is a job's public one, so may move to the channel
 
 
@@ -93,6 +96,8 @@ def _params(error: errors.BotError) -> dict[str, object]:
         params["resets"] = discord.utils.format_dt(error.resets_at, "R") if error.resets_at else ""
     if isinstance(error, errors.PromptBlocked):
         params["word"] = in_code(error.word)
+    if isinstance(error, errors.InvalidChoice):
+        params["value"] = in_code(error.value[:MAX_ECHO])
     if isinstance(error, errors.TooManyPixels):
         params["limit"] = f"{error.limit / 1_000_000:g}"
     return params
@@ -110,6 +115,15 @@ def megabytes(size: int) -> str:
 
 class ImageTree(app_commands.CommandTree):
     """Answers every failed command in the same response, never with a traceback."""
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        """Commands work in servers only: Discord hides them elsewhere, but a forged or stale interaction from a
+        direct message would otherwise run with no server's limits."""
+        if interaction.guild_id is not None:
+            return True
+        if interaction.type is discord.InteractionType.application_command:
+            await report_failure(interaction, errors.OutsideServer())
+        return False
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         original = error.original if isinstance(error, app_commands.CommandInvokeError) else error

@@ -29,7 +29,6 @@ SHOW_RUNNING_AFTER = 3.0  # a job that starts at once keeps Discord's own "think
 @dataclass(slots=True)
 class _Watched:
     interaction: discord.Interaction
-    owner_id: int
     shown: str = ""
     last_edit: float = 0.0
     editing: asyncio.Task[None] | None = field(default=None)
@@ -70,9 +69,9 @@ class ProgressBoard:
             if watched.editing is not None:
                 watched.editing.cancel()
 
-    def watch(self, job_id: str, interaction: discord.Interaction, owner_id: int) -> None:
+    def watch(self, job_id: str, interaction: discord.Interaction) -> None:
         """Show this job's progress in the interaction's response until `unwatch`."""
-        self._watched[job_id] = _Watched(interaction, owner_id)
+        self._watched[job_id] = _Watched(interaction)
         self._changed.set()
 
     async def unwatch(self, job_id: str) -> None:
@@ -121,7 +120,7 @@ class ProgressBoard:
         return ""
 
     async def _edit(self, job_id: str, watched: _Watched, text: str, cancellable: bool) -> None:
-        view = cancel_view(job_id, watched.owner_id, watched.interaction.locale) if cancellable else None
+        view = cancel_view(job_id, watched.interaction.locale) if cancellable else None
         try:
             await watched.interaction.edit_original_response(content=text, view=view)
         except discord.HTTPException as error:

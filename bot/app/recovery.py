@@ -30,7 +30,7 @@ async def _tell(client: discord.Client, record: JobRecord) -> None:
     prompt = discord.utils.escape_markdown(shorten(" ".join(record.prompt.split()), PROMPT_PREVIEW))
     text = catalogue.text(locale, "recovery.interrupted", user=f"<@{record.user_id}>", prompt=prompt)
     view = discord.ui.View(timeout=None)
-    view.add_item(ResultButton("reroll", record.id, record.user_id, catalogue.text(locale, "button.retry")))
+    view.add_item(ResultButton("reroll", record.id, catalogue.text(locale, "button.retry")))
     channel = _channel(client, record)
     if isinstance(channel, discord.abc.Messageable):
         try:

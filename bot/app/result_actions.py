@@ -9,7 +9,7 @@ from bot.app.delivery import run_and_deliver, start_job
 from bot.app.pictures import message_pictures
 from bot.app.requester import requester_of
 from bot.app.views.prompt_modal import FormAnswers, JobForm
-from bot.core.errors import JobGone, ResultGone
+from bot.core.errors import ResultGone
 from bot.core.generation import ImageAsk
 from bot.core.inputs import PictureRef
 from bot.core.jobs import UPSCALE_PROMPT, JobKind
@@ -18,24 +18,21 @@ from bot.core.storage import JobRecord
 if TYPE_CHECKING:
     from bot.app.client import ImageBot
 
-Action = Callable[["discord.Interaction[ImageBot]", str], Awaitable[None]]
+Action = Callable[["discord.Interaction[ImageBot]", JobRecord], Awaitable[None]]
 
 
-async def reroll(interaction: "discord.Interaction[ImageBot]", job_id: str) -> None:
+async def reroll(interaction: "discord.Interaction[ImageBot]", record: JobRecord) -> None:
     """The same request again, as a new result."""
     jobs = interaction.client.jobs
-    if (record := await jobs.load(job_id)) is None:
-        raise JobGone(job_id)
     job = await jobs.again(record, requester_of(interaction))
     await interaction.response.defer(thinking=True)
     await run_and_deliver(interaction, jobs, job)
 
 
-async def edit(interaction: "discord.Interaction[ImageBot]", job_id: str) -> None:
+async def edit(interaction: "discord.Interaction[ImageBot]", record: JobRecord) -> None:
     """Ask for a new prompt, then edit the chosen image of this result."""
     bot = interaction.client
     pictures = _result_pictures(interaction)
-    record = await bot.jobs.load(job_id)
 
     async def submit(submitted: "discord.Interaction[ImageBot]", answers: FormAnswers) -> None:
         ask = _ask_from(record, submitted, answers.prompt, pictures[answers.picture])
@@ -51,11 +48,10 @@ async def edit(interaction: "discord.Interaction[ImageBot]", job_id: str) -> Non
     await interaction.response.send_modal(form)
 
 
-async def upscale(interaction: "discord.Interaction[ImageBot]", job_id: str) -> None:
+async def upscale(interaction: "discord.Interaction[ImageBot]", record: JobRecord) -> None:
     """Re-render one image of this result at the highest quality the server allows; asks which one of several."""
     bot = interaction.client
     pictures = _result_pictures(interaction)
-    record = await bot.jobs.load(job_id)
     quality = (await bot.jobs.policy.limits(interaction.guild_id)).max_quality
 
     async def submit(submitted: "discord.Interaction[ImageBot]", answers: FormAnswers) -> None:
@@ -70,7 +66,7 @@ async def upscale(interaction: "discord.Interaction[ImageBot]", job_id: str) -> 
         )
 
 
-async def delete(interaction: "discord.Interaction[ImageBot]", job_id: str) -> None:
+async def delete(interaction: "discord.Interaction[ImageBot]", record: JobRecord) -> None:
     """Remove the result message (the requester or a moderator; checked by the button)."""
     await interaction.response.defer()
     await interaction.delete_original_response()
@@ -87,20 +83,20 @@ def _result_pictures(interaction: discord.Interaction) -> list[PictureRef]:
 
 
 def _ask_from(
-    record: JobRecord | None,
+    record: JobRecord,
     interaction: discord.Interaction,
     prompt: str,
     picture: PictureRef,
     *,
     quality: str | None = None,
 ) -> ImageAsk:
-    """An ask on one picture of a result, with the result's model, size and quality when it is on record."""
+    """An ask on one picture of a result, with the result's model, size and quality."""
     return ImageAsk(
         prompt=prompt,
         user_id=interaction.user.id,
         guild_id=interaction.guild_id,
-        model=record.model if record else None,
-        size=record.size if record else None,
-        quality=quality or (record.quality if record else None),
+        model=record.model,
+        size=record.size,
+        quality=quality or record.quality,
         pictures=(picture,),
     )

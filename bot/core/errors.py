@@ -9,6 +9,7 @@ the MRO, so a new subclass inherits its parent's message until it gets its own.
     │   ├── PromptEmpty
     │   ├── ModelNotAllowed
     │   ├── CountOutOfRange
+    │   ├── InvalidChoice         an option's value is none of those offered (a forged or stale value)
     │   ├── NoPictures            an edit has no picture to work on
     │   ├── TooManyPictures       more pictures than the model accepts
     │   └── PictureError          one input picture can't be used; `name` says which
@@ -22,6 +23,7 @@ the MRO, so a new subclass inherits its parent's message until it gets its own.
     ├── QueueClosed               the bot is shutting down and takes no new jobs
     ├── JobCancelled              a job stopped before it finished: by its requester or at shutdown
     ├── NotAllowedHere            the server's rules (or the bot's admins) refuse the request
+    │   ├── OutsideServer         used outside a server, where no server's rules could apply
     │   ├── ChannelNotAllowed     not in this channel; `channels` lists where
     │   ├── EditDisabled          editing is switched off in this server
     │   ├── CountAboveLimit
@@ -86,6 +88,16 @@ class CountOutOfRange(InvalidRequest):
         self.high = high
 
 
+class InvalidChoice(InvalidRequest):
+    """`option` was sent `value`, which is none of `allowed` (what the command offers)."""
+
+    def __init__(self, option: str, value: str, allowed: tuple[str, ...]) -> None:
+        super().__init__(f"{value!r} is not a valid {option}")
+        self.option = option
+        self.value = value
+        self.allowed = ", ".join(allowed)
+
+
 class NoPictures(InvalidRequest):
     def __init__(self) -> None:
         super().__init__("there is no picture to edit")
@@ -140,6 +152,11 @@ class PictureUnavailable(PictureError):
 
 class NotAllowedHere(BotError):
     """The server's rules, or the bot's admins, refuse this request."""
+
+
+class OutsideServer(NotAllowedHere):
+    def __init__(self) -> None:
+        super().__init__("used outside a server")
 
 
 class ChannelNotAllowed(NotAllowedHere):

@@ -6,12 +6,13 @@ from dataclasses import dataclass, field
 from bot.core.errors import (
     CountOutOfRange,
     ImageAPIError,
+    InvalidChoice,
     ModelNotAllowed,
     PromptEmpty,
     PromptTooLong,
     TooManyPictures,
 )
-from bot.core.imageapi import Generation, GenerationRequest, ImageAPIClient, hash_user
+from bot.core.imageapi import QUALITIES, Generation, GenerationRequest, ImageAPIClient, hash_user
 from bot.core.inputs import PictureRef
 from bot.core.metrics import Metrics
 
@@ -27,6 +28,7 @@ ASPECT_SIZES: dict[str, str] = {
     "4:3": "1280x960",
     "3:4": "960x1280",
 }
+STYLES = ("vivid", "natural")  # the spec's `style` values
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,27 @@ class RequestRules:
         return self.max_pictures.get(model, self.max_pictures.get("*", 1))
 
 
+def normal_choice(option: str, value: str | None, allowed: tuple[str, ...]) -> str | None:
+    """`value` as its canonical spelling in `allowed`, whatever its case; None stays None (the API's default).
+
+    Every later reader (limits, prices, the ledger, the API) sees only canonical values, so a forged `4K` can't
+    slip past a check that knows `4k`.
+    """
+    if value is None:
+        return None
+    for choice in allowed:
+        if value.strip().casefold() == choice.casefold():
+            return choice
+    raise InvalidChoice(option, value, allowed)
+
+
+def normal_size(value: str | None) -> str | None:
+    """A size as the API's `WxH` among those offered; an aspect ratio (`16:9`) names its size."""
+    if value is not None and (size := ASPECT_SIZES.get(value.strip())) is not None:
+        return size
+    return normal_choice("size", value, tuple(ASPECT_SIZES.values()))
+
+
 class GenerationService:
     """Checks an ask against the rules, then has the image API fulfil it."""
 
@@ -78,9 +101,7 @@ class GenerationService:
             raise PromptEmpty
         if len(prompt) > self._rules.prompt_max_length:
             raise PromptTooLong(len(prompt), self._rules.prompt_max_length)
-        model = ask.model or self._rules.default_model
-        if model not in self._rules.models:
-            raise ModelNotAllowed(model, self._rules.models)
+        model = self._model(ask.model)
         if not 1 <= ask.count <= MAX_COUNT:
             raise CountOutOfRange(ask.count, 1, MAX_COUNT)
         if len(ask.pictures) > (allowed := self._rules.pictures_allowed(model)):
@@ -89,11 +110,20 @@ class GenerationService:
             prompt=prompt,
             model=model,
             n=ask.count,
-            size=ask.size,
-            quality=ask.quality,
-            style=ask.style,
+            size=normal_size(ask.size),
+            quality=normal_choice("quality", ask.quality, QUALITIES),
+            style=normal_choice("style", ask.style, STYLES),
             user=hash_user(ask.user_id, self._user_salt),
         )
+
+    def _model(self, asked: str | None) -> str:
+        """The configured model the member chose (in any case), or the default."""
+        if asked is None:
+            return self._rules.default_model
+        known = {model.casefold(): model for model in self._rules.models}
+        if (model := known.get(asked.strip().casefold())) is None:
+            raise ModelNotAllowed(asked, self._rules.models)
+        return model
 
     async def generate(self, request: GenerationRequest) -> Generation:
         """Run a prepared request; raises an ImageAPIError subclass on failure."""

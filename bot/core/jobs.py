@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from bot.core.accounting import Accountant
-from bot.core.errors import QueueClosed, QueueFull, QuotaExceeded
+from bot.core.errors import OutsideServer, QueueClosed, QueueFull, QuotaExceeded
 from bot.core.fitting import FittedImage, fit_image
 from bot.core.generation import GenerationService, ImageAsk
 from bot.core.imageapi import GenerationRequest, ImageBytes
@@ -100,6 +100,8 @@ class JobService:
         """A new job for `ask`; raises a BotError when a rule refuses it. Cheap: callers run it before the defer."""
         if self._queue.closed:
             raise QueueClosed
+        if requester.guild_id is None:
+            raise OutsideServer  # no server's quotas or budget could count it
         await self._policy.check_not_blocked(requester)
         limits = await self._policy.limits(requester.guild_id)
         if ask.model is None and limits.models and self._generation.rules.default_model not in limits.models:

@@ -7,6 +7,7 @@ JSON text by name. Checks here are pure; counting usage against quotas happens a
 import dataclasses
 import json
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,14 @@ from bot.core.storage import Caps
 
 QUALITY_RANK = {quality: rank for rank, quality in enumerate(QUALITIES)}
 MAX_WORD_PATTERN = 100
+# Letters of other scripts drawn like Latin ones (from Unicode's confusables), the usual disguises of a word:
+# Cyrillic a, es, komi de, ie, shha, i, je, ka, palochka, o, er, qa, dze, we, ha, u; Greek alpha, epsilon, iota,
+# kappa, nu, omicron, rho, tau, upsilon, chi; dotless i and script g.
+LOOKALIKES = str.maketrans(
+    "\u0430\u0441\u0501\u0435\u04bb\u0456\u0458\u043a\u04cf\u043e\u0440\u051b\u0455\u051d\u0445\u0443"
+    "\u03b1\u03b5\u03b9\u03ba\u03bd\u03bf\u03c1\u03c4\u03c5\u03c7\u0131\u0261",
+    "acdehijklopqswxyaeikvoptuxig",
+)
 FLAG_WORDS = {"yes": True, "on": True, "true": True, "1": True, "no": False, "off": False, "false": False, "0": False}
 
 
@@ -31,7 +40,7 @@ class ServerLimits:
     monthly_budget: int = 0  # micro-dollars
     cooldown_seconds: int = 0
     concurrent_jobs: int = 0  # per member
-    max_count: int = MAX_COUNT
+    max_count: int = 0  # 0: as many as a request may ask (MAX_COUNT)
     max_quality: str = QUALITIES[-1]
     models: tuple[str, ...] = ()
     edit_allowed: bool = True
@@ -77,13 +86,15 @@ def parse_limit(name: str, text: str, models: tuple[str, ...]) -> Any:
         "cooldown_seconds": _count,
         "concurrent_jobs": _count,
         "monthly_budget": dollars_to_micro,
-        "max_count": lambda raw: _bounded(raw, 1, MAX_COUNT),
+        "max_count": lambda raw: _bounded(raw, 0, MAX_COUNT),
         "max_quality": lambda raw: _one_of(raw.lower(), QUALITIES),
         "models": lambda raw: _models(raw, models),
         "edit_allowed": lambda raw: FLAG_WORDS[raw.strip().lower()],
     }
+    if (parse := parsers.get(name)) is None:
+        raise errors.InvalidChoice("limit", name, SCALAR_LIMITS)
     try:
-        return parsers[name](text.strip())
+        return parse(text.strip())
     except (ValueError, KeyError):
         raise errors.InvalidLimitValue(name, text) from None
 
@@ -129,7 +140,7 @@ def display(name: str, value: Any) -> str:
         return "yes" if value else "no"
     if name == "cooldown_seconds":
         return f"{value} s" if value else "none"
-    if isinstance(value, int) and name != "max_count":
+    if isinstance(value, int):
         return str(value) if value else "unlimited"
     return str(value)
 
@@ -145,9 +156,10 @@ def check_request(
         raise errors.EditDisabled
     if limits.models and model not in limits.models:
         raise errors.ModelNotAllowed(model, limits.models)
-    if count > limits.max_count:
+    if limits.max_count and count > limits.max_count:
         raise errors.CountAboveLimit(count, limits.max_count)
-    if QUALITY_RANK.get(quality or QUALITIES[0], 0) > QUALITY_RANK[limits.max_quality]:
+    # `quality` is canonical (generation.prepare): an unknown value fails here loudly rather than rank as 1k
+    if QUALITY_RANK[quality or QUALITIES[0]] > QUALITY_RANK[limits.max_quality]:
         raise errors.QualityAboveLimit(quality or QUALITIES[0], limits.max_quality)
     if (word := blocked_word(limits.blocked_words, prompt)) is not None:
         raise errors.PromptBlocked(word)
@@ -170,14 +182,25 @@ def caps_for(limits: ServerLimits, role_ids: Iterable[int]) -> Caps:
 
 
 def blocked_word(patterns: Iterable[str], prompt: str) -> str | None:
-    """The first blocked word or pattern the prompt contains (whole words, any case; `*` matches letters)."""
-    return next((pattern for pattern in patterns if word_pattern(pattern).search(prompt)), None)
+    """The first blocked word or pattern the prompt contains (whole words, any case or disguise; `*` matches
+    letters). Both sides are compared in their `matching_form`."""
+    text = matching_form(prompt)
+    return next((pattern for pattern in patterns if word_pattern(pattern).search(text)), None)
 
 
 def word_pattern(pattern: str) -> re.Pattern[str]:
     """A blocked word as a regular expression: no other syntax than `*`, so no pattern can run away."""
-    body = r"\w*".join(re.escape(part) for part in pattern.split("*"))
-    return re.compile(rf"(?<!\w){body}(?!\w)", re.IGNORECASE)
+    body = r"\w*".join(re.escape(matching_form(part)) for part in pattern.split("*"))
+    return re.compile(rf"(?<!\w){body}(?!\w)")
+
+
+def matching_form(text: str) -> str:
+    """Text as blocked words are matched: compatibility forms folded (fullwidth letters are plain ones), invisible
+    format characters (zero-width spaces and joiners, soft hyphens) and accents removed, case folded, and letters
+    of other scripts that look Latin (Cyrillic es, Greek omicron) read as the Latin ones."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    kept = "".join(char for char in decomposed if unicodedata.category(char) not in ("Cf", "Mn"))
+    return unicodedata.normalize("NFKC", kept).casefold().translate(LOOKALIKES)
 
 
 def check_word_pattern(pattern: str) -> str:

@@ -62,7 +62,9 @@ class Policy:
         return set(await self._storage.load_limits(guild_id)) & set(LIMIT_NAMES)
 
     async def set_limit(self, guild_id: int, name: str, value: Any | None, changed_by: int) -> None:
-        """Set a limit (None: back to the default), recording who changed what."""
+        """Set a limit (None: back to the default), recording who changed what; refuses a name no limit has."""
+        if name not in LIMIT_NAMES:
+            raise errors.InvalidChoice("limit", name, LIMIT_NAMES)
         stored = None if value is None else to_json(name, value)
         await self._storage.set_limit(guild_id, name, stored, changed_by, datetime.now(UTC))
         self._changes += 1

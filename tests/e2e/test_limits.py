@@ -2,7 +2,6 @@
 
 import asyncio
 import io
-from collections.abc import AsyncIterator
 
 import discord
 import pytest
@@ -12,26 +11,13 @@ from bot.app.i18n import catalogue
 from bot.core.storage import periods
 from tests.e2e.helpers import buttons, form_fields, outcome, png_bytes
 from tests.e2e.test_imagine_faults import CASES as FAULT_CASES
-from tests.loopback.discord import permissions
-
-MODERATOR = permissions.DEFAULT_EVERYONE | permissions.MANAGE_GUILD
 
 
 def text(key: str, **params: object) -> str:
     return catalogue.text("en-US", key, **params)
 
 
-@pytest.fixture(autouse=True)
-async def _limits_reset(bot, guild) -> AsyncIterator[None]:
-    """Each test starts from the defaults and leaves them so: limits live in the session's shared server."""
-    yield
-    for name in await bot.policy.overrides(guild.id):
-        await bot.policy.set_limit(guild.id, name, None, changed_by=0)
-
-
-@pytest.fixture
-def moderator(discord_api, guild):
-    return discord_api.add_user("mod", permissions=MODERATOR, guild_id=guild.id)
+pytestmark = pytest.mark.usefixtures("limits_reset")
 
 
 async def set_limit(discord_api, guild, moderator, name: str, value: str) -> str:

@@ -1,7 +1,6 @@
 """/quota and /history as a member sees them: their own allowance and requests, privately."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import discord
@@ -19,12 +18,7 @@ def text(key: str, **params: object) -> str:
     return catalogue.text("en-US", key, **params)
 
 
-@pytest.fixture(autouse=True)
-async def _limits_reset(bot, guild) -> AsyncIterator[None]:
-    """Limits live in the session's shared server: each test leaves the defaults as it found them."""
-    yield
-    for name in await bot.policy.overrides(guild.id):
-        await bot.policy.set_limit(guild.id, name, None, changed_by=0)
+pytestmark = pytest.mark.usefixtures("limits_reset")
 
 
 async def settled(bot, member, guild) -> None:

@@ -7,14 +7,14 @@ from bot.app.commands.options import PromptText
 from bot.app.delivery import start_job
 from bot.app.i18n.command_text import label, names, option_descriptions, option_names
 from bot.app.render import shorten
-from bot.core.generation import ASPECT_SIZES, MAX_COUNT, ImageAsk
+from bot.core.generation import ASPECT_SIZES, MAX_COUNT, STYLES, ImageAsk
 from bot.core.imageapi import QUALITIES
 from bot.core.jobs import JobKind, JobService
 
 DESCRIPTION_LIMIT = 100  # Discord's limit for command and option descriptions
 SIZE_CHOICES = [Choice(name=label(f"command.choice.size.{size}"), value=size) for size in ASPECT_SIZES.values()]
 QUALITY_CHOICES = [Choice(name=quality.upper(), value=quality) for quality in QUALITIES]  # the same in every language
-STYLE_CHOICES = [Choice(name=label(f"command.choice.style.{style}"), value=style) for style in ("vivid", "natural")]
+STYLE_CHOICES = [Choice(name=label(f"command.choice.style.{style}"), value=style) for style in STYLES]
 IMAGINE_OPTIONS = ("prompt", "model", "count", "size", "quality", "style")
 
 

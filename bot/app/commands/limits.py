@@ -136,8 +136,8 @@ def limits_embed(limits: ServerLimits, changed: set[str], locale: discord.Locale
 
 async def _change(interaction: Interaction, limits: ServerLimits, name: str, value: Any | None) -> None:
     """Store the change (None resets to the default) and say what it was and is now."""
-    old = rules.display(name, getattr(limits, name))
     await interaction.client.policy.set_limit(interaction.guild_id or 0, name, value, interaction.user.id)
+    old = rules.display(name, getattr(limits, name))  # `limits` is from before the change
     new = rules.display(name, getattr(await interaction.client.policy.limits(interaction.guild_id), name))
     locale = interaction.locale
     await _answer(interaction, catalogue.text(locale, "limits.updated", name=_label(name, locale), old=old, new=new))

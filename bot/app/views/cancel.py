@@ -7,33 +7,29 @@ import discord
 
 from bot.app.errors import report_failure
 from bot.app.i18n import catalogue
+from bot.app.views.ownership import OLD_OWNER_SUFFIX, owned_job
 
-TEMPLATE = r"img:v1:cancel:(?P<job>[0-9a-f]{16}):(?P<owner>[0-9]{1,20})"
+TEMPLATE = r"img:v1:cancel:(?P<job>[0-9a-f]{16})" + OLD_OWNER_SUFFIX
 
 
 class CancelButton(discord.ui.DynamicItem[discord.ui.Button], template=TEMPLATE):
-    """Cancels a queued job; only its requester may press it."""
+    """Cancels a queued job; only the job's requester may press it."""
 
-    def __init__(self, job_id: str, owner_id: int, label: str | None = None) -> None:
+    def __init__(self, job_id: str, label: str | None = None) -> None:
         button = discord.ui.Button(
-            label=label, emoji="✖️", style=discord.ButtonStyle.secondary, custom_id=f"img:v1:cancel:{job_id}:{owner_id}"
+            label=label, emoji="✖️", style=discord.ButtonStyle.secondary, custom_id=f"img:v1:cancel:{job_id}"
         )
         super().__init__(button)
         self.job_id = job_id
-        self.owner_id = owner_id
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
     ) -> "CancelButton":
-        return cls(match["job"], int(match["owner"]), item.label)
+        return cls(match["job"], item.label)
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        if interaction.user.id == self.owner_id:
-            return True
-        text = catalogue.text(interaction.locale, "error.not_yours", owner=self.owner_id)
-        await interaction.response.send_message(text, ephemeral=True)
-        return False
+        return await owned_job(interaction, self.job_id) is not None
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         try:
@@ -46,7 +42,7 @@ class CancelButton(discord.ui.DynamicItem[discord.ui.Button], template=TEMPLATE)
             await report_failure(interaction, error)
 
 
-def cancel_view(job_id: str, owner_id: int, locale: discord.Locale) -> discord.ui.View:
+def cancel_view(job_id: str, locale: discord.Locale) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    view.add_item(CancelButton(job_id, owner_id, catalogue.text(locale, "button.cancel")))
+    view.add_item(CancelButton(job_id, catalogue.text(locale, "button.cancel")))
     return view

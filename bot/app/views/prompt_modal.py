@@ -7,6 +7,7 @@ import discord
 
 from bot.app.errors import report_failure
 from bot.app.i18n import catalogue
+from bot.core.errors import InvalidChoice
 from bot.core.generation import MAX_COUNT
 from bot.core.imageapi import QUALITIES
 
@@ -65,9 +66,9 @@ class JobForm(discord.ui.Modal):
     async def on_submit(self, interaction: discord.Interaction, /) -> None:
         answers = FormAnswers(
             prompt=self._prompt.value if self._prompt is not None else "",
-            picture=_chosen(self._picture),
-            count=_chosen(self._count) + 1,
-            quality=QUALITIES[_chosen(self._quality)] if self._quality is not None else None,
+            picture=_chosen(self._picture, "picture"),
+            count=_chosen(self._count, "count") + 1,
+            quality=QUALITIES[_chosen(self._quality, "quality")] if self._quality is not None else None,
         )
         await self._submit(interaction, answers)
 
@@ -84,5 +85,11 @@ def _select(labels: list[str]) -> discord.ui.Select:
     return discord.ui.Select(options=options, min_values=1, max_values=1)
 
 
-def _chosen(select: discord.ui.Select | None) -> int:
-    return int(select.values[0]) if select is not None and select.values else 0
+def _chosen(select: discord.ui.Select | None, option: str) -> int:
+    """The index chosen in `select` (0 when it wasn't asked); a value it never offered (a forged submission) is
+    refused, since discord.py passes submitted values on unchecked."""
+    if select is None or not select.values:
+        return 0
+    if (value := select.values[0]) not in {item.value for item in select.options}:
+        raise InvalidChoice(option, value, tuple(item.label for item in select.options))
+    return int(value)

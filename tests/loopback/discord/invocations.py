@@ -272,12 +272,7 @@ class InteractionFactory:
                 context=0,
             )
         else:
-            payload.update(
-                user=payloads.user(user),
-                channel=payloads.channel(channel, self._world, permissions=self._world.bot_permissions(channel)),
-                authorizing_integration_owners={"0": str(user.id)},
-                context=1,
-            )
+            payload.update(self._private_envelope(user, channel))
         if message is not None:
             payload["message"] = payloads.message(self._world, message)
         return InteractionHandle(
@@ -291,6 +286,20 @@ class InteractionFactory:
             attachment_size_limit=size_limit,
             source_message_id=source_message_id,
         )
+
+    def direct_message_envelope(self, user: UserRef) -> dict[str, Any]:
+        """The payload fields of an interaction from ``user``'s direct messages with the bot."""
+        record = self._world.user(id_of(user))
+        channel = self._world.dm_channel(record.id)
+        return {"channel_id": str(channel.id), **self._private_envelope(record, channel)}
+
+    def _private_envelope(self, user: UserRecord, channel: ChannelRecord) -> dict[str, Any]:
+        return {
+            "user": payloads.user(user),
+            "channel": payloads.channel(channel, self._world, permissions=self._world.bot_permissions(channel)),
+            "authorizing_integration_owners": {"0": str(user.id)},
+            "context": 1,
+        }
 
     def _find_command(self, name: str, place: _Place, kind: int) -> dict[str, Any]:
         guild = place.guild

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self
 
@@ -38,6 +38,9 @@ from .state import (
     id_of,
 )
 from .world import World
+
+Tamper = Callable[[dict[str, Any]], None]
+"""Rewrites an INTERACTION_CREATE payload in place before it is sent (a forged request)."""
 
 _MENTION = re.compile(r"<@!?(\d+)>")
 DEFAULT_TOKEN = "loopback-token"
@@ -317,11 +320,13 @@ class DiscordServer:
         locale: str = "en-US",
         options: Mapping[str, Any] | None = None,
         attachments: Mapping[str, AttachmentInput] | None = None,
+        tamper: Tamper | None = None,
     ) -> InteractionHandle:
         """Invoke a registered chat-input command (``"group sub"`` names reach subcommands).
 
         ``guild=None`` with ``channel=None`` means a DM with the bot. Raises ``LookupError`` for an unknown
-        command and ``ValueError`` for unknown, missing or ill-typed options.
+        command and ``ValueError`` for unknown, missing or ill-typed options. ``tamper`` rewrites the checked
+        payload before it is sent: what a forged request carries, that Discord's own client never would.
         """
         handle = self._factory.slash(
             name,
@@ -332,7 +337,7 @@ class DiscordServer:
             options=options or {},
             attachments=attachments or {},
         )
-        return await self._dispatch(handle)
+        return await self._dispatch(handle, tamper)
 
     async def context_menu(
         self,
@@ -360,12 +365,13 @@ class DiscordServer:
         guild: GuildRef = None,
         values: Sequence[Any] | None = None,
         locale: str = "en-US",
+        tamper: Tamper | None = None,
     ) -> InteractionHandle:
         """Click a button (or pick ``values`` in a select menu) on the current state of ``message``."""
         if guild is not None and message.guild_id != id_of(guild):
             raise ValueError(f"message {message.id} is not in guild {id_of(guild)}")
         handle = self._factory.component(message, custom_id, user=user, values=values, locale=locale)
-        return await self._dispatch(handle)
+        return await self._dispatch(handle, tamper)
 
     async def submit_modal(
         self,
@@ -374,12 +380,21 @@ class DiscordServer:
         *,
         user: UserRef | None = None,
         locale: str | None = None,
+        tamper: Tamper | None = None,
     ) -> InteractionHandle:
         """Submit the modal that ``modal_source``'s callback opened; ``values`` are keyed by custom id."""
         handle = self._factory.modal_submit(modal_source, values, user=user, locale=locale)
-        return await self._dispatch(handle)
+        return await self._dispatch(handle, tamper)
 
-    async def _dispatch(self, handle: InteractionHandle) -> InteractionHandle:
+    def direct_message_envelope(self, user: UserRef) -> dict[str, Any]:
+        """The payload fields of an interaction from ``user``'s direct messages with the bot (for forging one)."""
+        return self._factory.direct_message_envelope(user)
+
+    async def _dispatch(self, handle: InteractionHandle, tamper: Tamper | None = None) -> InteractionHandle:
+        if tamper is not None:
+            tamper(handle.payload)
+            handle.guild_id = int(handle.payload["guild_id"]) if "guild_id" in handle.payload else None
+            handle.channel_id = int(handle.payload["channel_id"])
         self._ctx.interactions.add(handle)
         events = self._ctx.hub.broadcast("INTERACTION_CREATE", handle.payload, guild_id=handle.guild_id)
         if not events:

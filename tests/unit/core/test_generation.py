@@ -26,6 +26,40 @@ def test_a_valid_ask_becomes_the_api_request(service) -> None:
     assert request.user == hash_user(42, "salt")
 
 
+@pytest.mark.parametrize(
+    ("quality", "size", "style", "model", "expected"),
+    [
+        ("4K", "1792X1024", "VIVID", "FLASH", ("4k", "1792x1024", "vivid", "flash")),
+        (" 2k ", "16:9", "Natural", "pro", ("2k", "1792x1024", "natural", "pro")),
+        (None, None, None, None, (None, None, None, "pro")),
+    ],
+)
+def test_choices_in_any_case_or_form_become_their_canonical_values(service, quality, size, style, model, expected):
+    ask = ImageAsk("a fox", user_id=1, model=model, size=size, quality=quality, style=style)
+
+    request = service.prepare(ask)
+
+    assert (request.quality, request.size, request.style, request.model) == expected
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("quality", "8k"),
+        ("quality", "4K4"),
+        ("quality", ""),
+        ("size", "4096x4096"),
+        ("size", "21:9"),
+        ("style", "ugly"),
+    ],
+)
+def test_a_value_no_choice_offers_is_refused_naming_the_option(service, option, value) -> None:
+    with pytest.raises(errors.InvalidChoice) as refused:
+        service.prepare(ImageAsk("a fox", user_id=1, **{option: value}))
+
+    assert (refused.value.option, refused.value.value) == (option, value)
+
+
 def test_the_default_model_is_used_when_none_is_chosen(service) -> None:
     assert service.prepare(ImageAsk("a fox", user_id=1)).model == "pro"
 

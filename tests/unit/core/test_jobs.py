@@ -26,7 +26,7 @@ from tests.loopback.image_api import ImageAPIServer
 
 KEY = "sk-jobs"
 UPLOAD_LIMIT = 10 * 1024 * 1024
-PRICES = {"gemini-3-pro-image-preview": 134_000, "*": 39_000}
+PRICES = {"gemini-3-pro-image-preview": 134_000, "gemini-3-pro-image-preview@4k": 240_000, "*": 39_000}
 MODELS = ("gemini-3-pro-image-preview", "gemini-2.5-flash-image")
 RULES = RequestRules(MODELS, MODELS[0], 1000, {"gemini-2.5-flash-image": 3, "*": 14})
 
@@ -146,10 +146,47 @@ async def test_a_blocked_member_is_refused_before_anything_is_recorded(setup) ->
         await jobs.create(ImageAsk("a", user_id=6, guild_id=8), JobKind.IMAGINE, requester(6))
 
 
+async def test_a_request_from_outside_a_server_is_refused_before_anything_is_recorded(setup) -> None:
+    jobs = setup.jobs()
+
+    with pytest.raises(errors.OutsideServer):
+        await jobs.create(ImageAsk("a fox", user_id=1), JobKind.IMAGINE, requester(guild_id=None))
+
+    assert await setup.storage.history(1, None) == []
+
+
+async def test_a_quality_in_another_case_is_checked_priced_and_sent_as_its_canonical_value(setup) -> None:
+    with pytest.raises(errors.QualityAboveLimit):  # a forged "4K" no longer ranks as 1k
+        await setup.jobs(limits=ServerLimits(max_quality="1k")).create(
+            ImageAsk("a", user_id=2, guild_id=8, quality="4K"), JobKind.IMAGINE, requester(2)
+        )
+    jobs = setup.jobs(limits=ServerLimits(max_quality="4k"))
+    job = await jobs.create(ImageAsk("a", user_id=2, guild_id=8, quality="4K"), JobKind.IMAGINE, requester(2))
+
+    await jobs.run(job, UPLOAD_LIMIT)
+    await jobs.finish(job, JobStatus.DONE, delivered=1, generated=1)
+
+    assert setup.api.last_request.json["quality"] == "4k"
+    (entry,) = await setup.storage.history(2, 8)
+    assert entry.job.quality == "4k"
+    since = entry.job.created_at.replace(hour=0, minute=0, second=0, microsecond=0)
+    totals = await setup.storage.user_usage(8, 2, since, since.replace(year=since.year + 1))
+    assert totals.cost == PRICES["gemini-3-pro-image-preview@4k"]  # the 4k price, not the 1k one
+
+
+async def test_an_unknown_quality_is_refused_before_anything_is_recorded(setup) -> None:
+    jobs = setup.jobs()
+
+    with pytest.raises(errors.InvalidChoice):
+        await jobs.create(ImageAsk("a", user_id=2, guild_id=8, quality="8k"), JobKind.IMAGINE, requester(2))
+
+    assert await setup.storage.history(2, 8) == []
+
+
 async def test_an_edit_sends_its_pictures_in_order_and_records_their_links(setup) -> None:
     jobs = setup.jobs()
     pictures = (setup.picture("blue.png"), setup.picture("red.png"))
-    job = await jobs.create(ImageAsk("swap", user_id=1, pictures=pictures), JobKind.EDIT, requester(guild_id=None))
+    job = await jobs.create(ImageAsk("swap", user_id=1, guild_id=8, pictures=pictures), JobKind.EDIT, requester())
 
     await jobs.run(job, UPLOAD_LIMIT)
 

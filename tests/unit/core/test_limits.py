@@ -32,6 +32,7 @@ def check(limits: ServerLimits, requester: Requester = MEMBER, **ask: object) ->
         ("cooldown_seconds", "0", 0),
         ("monthly_budget", "12.50", 12_500_000),
         ("max_count", "4", 4),
+        ("max_count", "0", 0),
         ("max_quality", "2K", "2k"),
         ("models", "flash, pro", ("flash", "pro")),
         ("models", "all", ()),
@@ -48,7 +49,7 @@ def test_moderators_values_are_read(name, text, value) -> None:
         ("user_daily_images", "-1"),
         ("user_daily_images", "lots"),
         ("max_count", "11"),
-        ("max_count", "0"),
+        ("max_count", "-1"),
         ("max_quality", "8k"),
         ("models", "dall-e"),
         ("edit_allowed", "maybe"),
@@ -115,6 +116,47 @@ def test_blocked_words_match_whole_words_in_any_case(patterns, prompt, found) ->
     assert blocked_word(patterns, prompt) == found
 
 
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a c\u200bat",  # zero-width space
+        "a c\u00adat",  # soft hyphen
+        "a ca\u200dt",  # zero-width joiner
+        "a \u2060cat\ufeff",  # word joiner, byte order mark
+        "a \uff43\uff41\uff54",  # fullwidth letters
+        "a \uff23\uff21\uff34",  # fullwidth capitals
+        "a \u0441\u0430t",  # Cyrillic es and a
+        "a c\u03b1t",  # Greek alpha
+        "a ca\u0301t",  # a combining accent
+        "a \U0001d41c\U0001d41a\U0001d42d",  # mathematical bold letters
+    ],
+)
+def test_blocked_words_are_found_in_disguise(prompt) -> None:
+    assert blocked_word(("cat",), prompt) == "cat"
+
+
+@pytest.mark.parametrize("prompt", ["concaténate", "a c\u200bats", "\u0441\u0430ts", "scat\u00adter"])
+def test_disguised_text_still_matches_whole_words_only(prompt) -> None:
+    assert blocked_word(("cat",), prompt) is None
+
+
+def test_blocked_words_of_other_scripts_still_match_themselves() -> None:
+    assert blocked_word(("\u043a\u043e\u0442",), "\u041a\u041e\u0422 \u0441\u043f\u0438\u0442") is not None  # Russian
+    assert blocked_word(("\u732b",), "\u4e00\u53ea\u732b") is None  # no word boundary inside Chinese text
+    assert blocked_word(("\u732b",), "\u732b") == "\u732b"
+
+
+def test_a_quality_reaching_the_check_must_be_canonical() -> None:
+    with pytest.raises(KeyError):  # generation.prepare normalises first; anything else is a bug, not a 1k
+        check(ServerLimits(max_quality="1k"), quality="4K")
+
+
+def test_no_count_limit_leaves_the_request_bound() -> None:
+    check(ServerLimits(max_count=0), count=10)
+    with pytest.raises(errors.CountAboveLimit):
+        check(ServerLimits(max_count=3), count=4)
+
+
 @pytest.mark.parametrize("pattern", ["", "***", "x" * 101, "`tick`"])
 def test_unusable_patterns_are_refused(pattern) -> None:
     with pytest.raises(errors.InvalidLimitValue):
@@ -144,4 +186,13 @@ def test_values_read_as_moderators_expect() -> None:
     assert display("role_daily_images", ((7, 3),)) == "<@&7>: 3"
     assert display("cooldown_seconds", 0) == "none"
     assert display("max_count", 4) == "4"
+    assert display("max_count", 0) == "unlimited"
     assert display("user_daily_images", 0) == "unlimited"
+
+
+@pytest.mark.parametrize("name", ["channels", "__class__", "bogus"])
+def test_a_name_no_single_valued_limit_has_is_refused(name) -> None:
+    with pytest.raises(errors.InvalidChoice) as refused:
+        parse_limit(name, "3", MODELS)
+
+    assert (refused.value.option, refused.value.value) == ("limit", name)

@@ -119,3 +119,12 @@ async def test_a_read_begun_before_a_change_does_not_answer_after_it(storage) ->
     assert (await early).user_daily_images == 25  # read before the change
     assert (await late).user_daily_images == 5
     assert (await policy.limits(GUILD)).user_daily_images == 5  # the early read was not cached over the change
+
+
+async def test_a_name_no_limit_has_is_refused_and_nothing_is_stored(storage) -> None:
+    policy = Policy(storage, DEFAULTS)
+
+    with pytest.raises(errors.InvalidChoice):
+        await policy.set_limit(GUILD, "__class__", None, changed_by=1)
+
+    assert await policy.changes(GUILD) == []
