@@ -9,6 +9,8 @@ import aiohttp
 import discord
 import yarl
 from discord.ext import commands
+from discord.gateway import DiscordWebSocket
+from discord.shard import Shard
 
 from bot.app.commands.admin import admin_group
 from bot.app.commands.edit import edit_command
@@ -42,6 +44,14 @@ log = logging.getLogger(__name__)
 
 FAREWELL_SECONDS = 3.0  # after the grace period: time to tell members how their jobs ended
 DISCORD_CONNECTIONS = 500  # aiohttp's default of 100 would cap how many interactions are answered at once
+
+
+class GatewayUnreachable(Exception):
+    """A shard could not connect to Discord's gateway at start; the cause says why."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(f"cannot connect to Discord's gateway at {url}")
+        self.url = url
 
 
 class ImageBot(commands.AutoShardedBot):
@@ -152,6 +162,20 @@ class ImageBot(commands.AutoShardedBot):
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d commands to guild %s", len(synced), guild_id)
+
+    async def launch_shard(self, gateway: yarl.URL, shard_id: int, *, initial: bool = False) -> None:
+        """Connect one shard at start. discord.py retries a failed connection every 5 s for ever, a traceback each
+        time and even once closed; here a gateway that cannot be reached ends the start. Later drops are the
+        shard's own to retry."""
+        connecting = DiscordWebSocket.from_client(self, initial=initial, gateway=gateway, shard_id=shard_id)
+        try:
+            ws = await asyncio.wait_for(connecting, timeout=self.shard_connect_timeout)
+        except (OSError, aiohttp.ClientError, TimeoutError) as error:
+            raise GatewayUnreachable(str(gateway)) from error
+        # the rest as in discord.py's own launch_shard, which has no hook for its retry policy
+        shard = Shard(ws, self, self._AutoShardedClient__queue.put_nowait)
+        self._AutoShardedClient__shards[shard_id] = shard
+        shard.launch()
 
     def shard_states(self) -> dict[int, bool]:
         """Whether each of this process's shards is connected."""

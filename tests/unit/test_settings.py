@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import DEFAULT_MODELS, SettingsError, load_settings
+from bot.app.client import limit_defaults
+from bot.settings import DEFAULT_MODELS, Settings, SettingsError, load_settings
 
 REQUIRED = {"DISCORD_TOKEN": "discord-secret", "IMAGE_API_KEY": "api-secret"}
 
@@ -80,6 +81,62 @@ def test_a_bad_setting_is_named(env: dict[str, str], named: str) -> None:
         load_settings(REQUIRED | env)
 
 
+@pytest.mark.parametrize("env", [{}, {"IMAGE_DEFAULT_MODEL": ""}, {"IMAGE_DEFAULT_MODEL": "  "}])
+def test_the_default_model_is_the_first_of_image_models_when_unset_or_empty(env: dict[str, str]) -> None:
+    settings = load_settings(REQUIRED | {"IMAGE_MODELS": "b, a"} | env)
+    assert settings.image_default_model == "b"
+
+
+def test_the_settings_default_model_follows_their_models() -> None:
+    assert Settings(discord_token="t", image_api_key="k").image_default_model == DEFAULT_MODELS[0]
+    assert Settings(discord_token="t", image_api_key="k", image_models=("b", "a")).image_default_model == "b"
+
+
+def test_every_bad_setting_is_reported_at_once() -> None:
+    env = {"IMAGE_API_KEY": "", "IMAGE_API_TIMEOUT": "soon", "LIMIT_MAX_COUNT": "11", "LOG_LEVEL": "loud"}
+    with pytest.raises(SettingsError) as caught:
+        load_settings(REQUIRED | env)
+    assert str(caught.value).splitlines() == [
+        "4 settings are invalid:",
+        "  IMAGE_API_KEY is not set; see .env.example",
+        "  IMAGE_API_TIMEOUT='soon' is not a number",
+        "  LIMIT_MAX_COUNT='11' must be between 0 and 10",
+        "  LOG_LEVEL='LOUD' must be DEBUG, INFO, WARNING, ERROR or CRITICAL",
+    ]
+
+
+def test_one_bad_setting_is_one_line() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(REQUIRED | {"LOG_LEVEL": "loud"})
+    assert str(caught.value) == "LOG_LEVEL='LOUD' must be DEBUG, INFO, WARNING, ERROR or CRITICAL"
+
+
+@pytest.mark.parametrize(
+    ("env", "messages"),
+    [
+        (
+            {"IMAGE_MODELS": ",".join(f"m{i}" for i in range(26)), "IMAGE_DEFAULT_MODEL": "x", "LOG_LEVEL": "loud"},
+            ["IMAGE_MODELS lists 26 models", "LOG_LEVEL="],
+        ),
+        (
+            {"IMAGE_MODELS": "a,b", "IMAGE_DEFAULT_MODEL": "x", "LOG_LEVEL": "loud"},
+            ["IMAGE_DEFAULT_MODEL=", "LOG_LEVEL="],
+        ),
+        ({"SHARD_COUNT": "0", "SHARD_IDS": "5"}, ["SHARD_COUNT="]),
+        ({"SHARD_COUNT": "0", "SHARD_IDS": "one"}, ["SHARD_COUNT=", "SHARD_IDS must be"]),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "5", "LOG_LEVEL": "loud"}, ["LOG_LEVEL=", "SHARD_IDS has 5"]),
+    ],
+    ids=["models_bad", "models_good", "count_bad", "count_and_ids_bad", "count_good"],
+)
+def test_a_check_on_another_setting_runs_only_when_that_one_is_valid(env, messages) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(REQUIRED | env)
+    lines = [line.strip() for line in str(caught.value).splitlines()]
+    reported = lines[1:] if len(lines) > 1 else lines
+    assert len(reported) == len(messages), lines
+    assert all(line.startswith(start) for line, start in zip(reported, messages, strict=True)), lines
+
+
 def test_secrets_stay_out_of_repr() -> None:
     text = repr(load_settings(REQUIRED | {"USER_HASH_SALT": "salty"}))
     assert "discord-secret" not in text
@@ -151,9 +208,33 @@ def test_limit_defaults_and_prices_are_read() -> None:
 
 
 @pytest.mark.parametrize(
+    ("name", "field"),
+    [
+        ("LIMIT_USER_DAILY_IMAGES", "limit_user_daily_images"),
+        ("LIMIT_SERVER_DAILY_IMAGES", "limit_server_daily_images"),
+        ("LIMIT_SERVER_MONTHLY_BUDGET", "limit_server_monthly_budget"),
+        ("LIMIT_COOLDOWN_SECONDS", "limit_cooldown_seconds"),
+        ("LIMIT_CONCURRENT_JOBS", "limit_concurrent_jobs"),
+        ("LIMIT_MAX_COUNT", "limit_max_count"),
+        ("GLOBAL_DAILY_IMAGES", "global_daily_images"),
+        ("GLOBAL_MONTHLY_BUDGET", "global_monthly_budget"),
+        ("QUEUE_MAX_PER_USER", "queue_max_per_user"),
+        ("QUEUE_MAX_PER_SERVER", "queue_max_per_server"),
+    ],
+)
+def test_0_is_accepted_wherever_it_means_unlimited(name: str, field: str) -> None:
+    assert getattr(load_settings(REQUIRED | {name: "0"}), field) == 0
+
+
+def test_a_max_count_of_0_reaches_the_server_limits_as_0() -> None:
+    assert limit_defaults(load_settings(REQUIRED | {"LIMIT_MAX_COUNT": "0"})).max_count == 0
+
+
+@pytest.mark.parametrize(
     ("env", "named"),
     [
         ({"LIMIT_MAX_COUNT": "11"}, "LIMIT_MAX_COUNT"),
+        ({"LIMIT_MAX_COUNT": "-1"}, "LIMIT_MAX_COUNT"),
         ({"LIMIT_MAX_QUALITY": "8k"}, "LIMIT_MAX_QUALITY"),
         ({"LIMIT_SERVER_MONTHLY_BUDGET": "lots"}, "LIMIT_SERVER_MONTHLY_BUDGET"),
         ({"LIMIT_USER_DAILY_IMAGES": "-3"}, "LIMIT_USER_DAILY_IMAGES"),
@@ -165,12 +246,21 @@ def test_bad_limit_settings_are_named(env, named) -> None:
         load_settings(REQUIRED | env)
 
 
-def test_global_caps_are_off_by_default_and_read() -> None:
-    defaults = load_settings(REQUIRED)
-    assert (defaults.global_daily_images, defaults.global_monthly_budget) == (0, 0)
-
+def test_global_caps_are_read() -> None:
     settings = load_settings(REQUIRED | {"GLOBAL_DAILY_IMAGES": "5000", "GLOBAL_MONTHLY_BUDGET": "1200.50"})
     assert (settings.global_daily_images, settings.global_monthly_budget) == (5000, 1_200_500_000)
+
+
+@pytest.mark.parametrize("env", [{}, {"GLOBAL_MONTHLY_BUDGET": ""}], ids=["unset", "empty"])
+def test_spending_is_capped_at_50_dollars_a_month_by_default(env: dict[str, str]) -> None:
+    settings = load_settings(REQUIRED | env)
+    assert settings.global_monthly_budget == 50_000_000  # micro-dollars
+    assert settings.global_daily_images == 0
+    assert Settings(discord_token="t", image_api_key="k").global_monthly_budget == 50_000_000
+
+
+def test_a_global_budget_of_0_set_explicitly_is_no_cap() -> None:
+    assert load_settings(REQUIRED | {"GLOBAL_MONTHLY_BUDGET": "0"}).global_monthly_budget == 0
 
 
 @pytest.mark.parametrize(

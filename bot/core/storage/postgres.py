@@ -91,8 +91,11 @@ class PostgresStorage:
         storage = cls(pool, instance)
         try:
             await storage._migrate()
-        except BaseException:
+        except BaseException as error:
             pool.terminate()
+            if isinstance(error, OSError | TimeoutError | asyncpg.PostgresError | asyncpg.InterfaceError):
+                reason = str(error) or type(error).__name__  # e.g. a search_path schema that does not exist
+                raise StorageError(f"cannot set up the schema in PostgreSQL at {_where(url)}: {reason}") from error
             raise
         return storage
 

@@ -15,6 +15,7 @@ import aiosqlite
 
 from bot.core.storage import sqlite_sql as sql
 from bot.core.storage.clock import periods
+from bot.core.storage.errors import StorageError
 from bot.core.storage.migrations import Migration, load_migrations, pending_migrations
 from bot.core.storage.quota import (
     Booked,
@@ -73,11 +74,14 @@ class SQLiteStorage:
 
     @classmethod
     async def open(cls, path: str | PathLike[str], instance: str = "main") -> Self:
-        """Open (or create) the file, its parent folders and its schema."""
+        """Open (or create) the file, its parent folders and its schema; StorageError if the file can't be."""
         file = Path(path)
-        file.parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: no implicit transactions; the ones we need are explicit and IMMEDIATE.
-        db = await aiosqlite.connect(file, timeout=BUSY_TIMEOUT, isolation_level=None)
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            # isolation_level=None: no implicit transactions; the ones we need are explicit and IMMEDIATE.
+            db = await aiosqlite.connect(file, timeout=BUSY_TIMEOUT, isolation_level=None)
+        except (OSError, sqlite3.Error) as error:
+            raise StorageError(f"cannot open the SQLite database {file}: {error}") from error
         try:
             db.row_factory = aiosqlite.Row
             await _use_wal(db)
@@ -86,8 +90,10 @@ class SQLiteStorage:
             known = load_migrations("sqlite")
             while (migration := await _apply_next_migration(db, known)) is not None:
                 log.info("applied storage migration %03d_%s to %s", migration.version, migration.name, file)
-        except BaseException:
+        except BaseException as error:
             await db.close()
+            if isinstance(error, OSError | sqlite3.Error):  # not a database, read-only, disk full
+                raise StorageError(f"cannot open the SQLite database {file}: {error}") from error
             raise
         return cls(db, instance)
 
