@@ -17,10 +17,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.core.fitting import FittedImage, fit_image  # noqa: E402
-from bot.core.imageapi import ImageBytes  # noqa: E402
-from bot.core.images import sniff_format  # noqa: E402
-from tests.loopback.image_api.render import render_image  # noqa: E402
+try:
+    from bot.core.fitting import FittedImage, fit_image
+    from bot.core.imageapi import ImageBytes
+    from bot.core.images import sniff_format
+    from tests.loopback.image_api.render import render_image
+except ModuleNotFoundError as missing:  # one line saying what to install, not a traceback
+    raise SystemExit(f"{missing.name} is missing: run scripts/setup-venv.sh test, then use .venv/bin/python") from None
 
 TICK = 0.001
 

@@ -17,14 +17,17 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-import psutil
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.helpers import outcome  # noqa: E402
-from tests.loopback.discord import DiscordServer, InteractionHandle  # noqa: E402
-from tests.loopback.image_api import ImageAPIServer  # noqa: E402
+try:
+    import psutil
+
+    from tests.e2e.helpers import outcome
+    from tests.loopback.discord import DiscordServer, InteractionHandle
+    from tests.loopback.image_api import ImageAPIServer
+except ModuleNotFoundError as missing:  # one line saying what to install, not a traceback
+    raise SystemExit(f"{missing.name} is missing: run scripts/setup-venv.sh test, then use .venv/bin/python") from None
 
 TOKEN = "bench-discord-token"  # noqa: S105
 API_KEY = "bench-api-key"
@@ -83,6 +86,7 @@ async def start_bot(
             "LOG_LEVEL": "WARNING",
             "PYTHONPATH": str(ROOT),
             "DATA_DIR": DATA_DIR.name,  # a database of its own, removed at exit
+            "GLOBAL_MONTHLY_BUDGET": "0",  # no deployment cap (50 dollars unless set) may stop a benchmark
         }
         | dict(settings or {})
     )

@@ -27,12 +27,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from imagine_bench import API_KEY, TOKEN, cpu_seconds, peak_rss_mib, percentile, start_bot  # noqa: E402
+try:
+    from imagine_bench import API_KEY, TOKEN, cpu_seconds, peak_rss_mib, percentile, start_bot
 
-from tests.e2e.helpers import outcome  # noqa: E402
-from tests.loopback.discord import DiscordServer  # noqa: E402
-from tests.loopback.image_api import ImageAPIServer  # noqa: E402
-from tests.storage_backends import DEFAULT_POSTGRES_URL, postgres_schema  # noqa: E402
+    from tests.e2e.helpers import outcome
+    from tests.loopback.discord import DiscordServer
+    from tests.loopback.image_api import ImageAPIServer
+    from tests.storage_backends import DEFAULT_POSTGRES_URL, postgres_schema
+except ModuleNotFoundError as missing:  # one line saying what to install, not a traceback
+    raise SystemExit(f"{missing.name} is missing: run scripts/setup-venv.sh test, then use .venv/bin/python") from None
 
 
 def slot_utilisation(image_api: ImageAPIServer, slots: int, latency: float, span: float) -> float:

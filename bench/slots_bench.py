@@ -23,9 +23,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.core.queue import FairQueue  # noqa: E402
-from bot.core.storage import open_storage  # noqa: E402
-from tests.storage_backends import DEFAULT_POSTGRES_URL, postgres_schema  # noqa: E402
+try:
+    from bot.core.queue import FairQueue
+    from bot.core.storage import open_storage
+    from tests.storage_backends import DEFAULT_POSTGRES_URL, postgres_schema
+except ModuleNotFoundError as missing:  # one line saying what to install, not a traceback
+    raise SystemExit(f"{missing.name} is missing: run scripts/setup-venv.sh test, then use .venv/bin/python") from None
 
 
 async def worker(url: str, name: str, slots: int, jobs: int, hold: float, start_at: float) -> None:

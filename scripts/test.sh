@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install the project with its test extra, check style, run every test.
+# Install the project with its test extra (at the versions constraints.txt pins), check style, run every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-venv.sh test

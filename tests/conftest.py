@@ -81,6 +81,7 @@ def bot_env(discord_api: DiscordServer, image_api: ImageAPIServer, guild: GuildR
         "LIMIT_CONCURRENT_JOBS": "0",
         "LIMIT_MAX_COUNT": "10",
         "LIMIT_MAX_QUALITY": "4k",
+        "GLOBAL_MONTHLY_BUDGET": "0",  # nor the deployment's monthly cap (50 dollars unless set)
         "EDIT_PICTURE_MAX_BYTES": str(2 * 1024 * 1024),
         "EDIT_PICTURE_MAX_PIXELS": "20000000",
     }
