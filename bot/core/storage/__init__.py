@@ -1,6 +1,7 @@
 """Durable records behind one interface, in SQLite (the default) or PostgreSQL.
 
-Both backends run the same numbered migrations (see `migrations`), each in its own dialect. Money is
+One implementation (`store`) runs the same statements (`sql`) on either database, through its dialect (`sqlite`,
+`postgres`); both run the same numbered migrations (see `migrations`), each in its own dialect. Money is
 integer micro-dollars (1 USD = 1_000_000); times are aware UTC datetimes; quotas reset on the UTC clock
 of `periods`.
 """
@@ -118,9 +119,6 @@ class Storage(Protocol):
     async def remove_block(self, kind: str, target_id: int) -> bool:
         """Lift a block; False when there was none."""
 
-    async def blocked(self, user_id: int, guild_id: int | None) -> Block | None:
-        """The block that refuses this user here: the user's own first, else the server's."""
-
     async def blocks(self) -> list[Block]:
         """Every block, oldest first."""
 
@@ -134,15 +132,17 @@ async def open_storage(url: str, instance: str = "main") -> Storage:
     `postgresql://…` or `postgres://…` is PostgreSQL (`?search_path=schema` picks the schema);
     `sqlite:///relative.db`, `sqlite:////absolute.db` or a plain file path is SQLite.
     """
-    if url.startswith(("postgresql://", "postgres://")):
-        from bot.core.storage.postgres import PostgresStorage  # asyncpg is imported only when used
+    from bot.core.storage.store import SQLStorage
 
-        return await PostgresStorage.connect(url, instance)
+    if url.startswith(("postgresql://", "postgres://")):
+        from bot.core.storage.postgres import PostgresDialect  # asyncpg is imported only when used
+
+        return SQLStorage(await PostgresDialect.connect(url), instance)
     if "://" in url and not url.startswith("sqlite:///"):
         raise StorageError(f"storage URL {url.split('://')[0]}:// is not supported; use sqlite:/// or postgresql://")
-    from bot.core.storage.sqlite import SQLiteStorage
+    from bot.core.storage.sqlite import SQLiteDialect
 
-    return await SQLiteStorage.open(url.removeprefix("sqlite:///"), instance)
+    return SQLStorage(await SQLiteDialect.open(url.removeprefix("sqlite:///")), instance)
 
 
 __all__ = [

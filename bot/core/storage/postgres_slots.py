@@ -51,6 +51,14 @@ SELECT pg_notify('image_api_slots', '') FROM freed
 
 RENEW = "UPDATE api_slots SET expires_at = now() + make_interval(secs => $2) WHERE lease = ANY($1::text[])"
 
+# The slots held by instances not seen since :stale_before: they come free before their leases expire. Storage runs
+# this (in the shared form of `sql`) when it takes over those instances' jobs.
+FREE_ORPHANED_SLOTS = """
+UPDATE api_slots SET holder = NULL, lease = NULL, expires_at = NULL
+WHERE holder IS NOT NULL AND holder <> :instance
+  AND NOT EXISTS (SELECT 1 FROM instances WHERE name = api_slots.holder AND seen_at >= :stale_before)
+"""
+
 
 class SharedSlots:
     """A SlotGate over the `api_slots` table; `start` before use, `close` after."""

@@ -1,17 +1,15 @@
-"""The quota rules a reservation must pass, in the order they are checked; each backend supplies the counts.
+"""The quota rules a reservation must pass, in the order they are checked, on counts the database supplies.
 
-Backends count and check inside one transaction that is serialised per server, so the counts are exact; when a
+Storage counts and checks inside one transaction that is serialised per server, so the counts are exact; when a
 global cap is set, it is serialised across the whole deployment too, and the global counts are checked last.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from bot.core.errors import QuotaExceeded
 from bot.core.storage.clock import periods
-from bot.core.storage.records import Caps, Reservation, Row
+from bot.core.storage.records import Caps, Reservation
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,23 +29,6 @@ class DeploymentBooked:
 
     images: int  # images delivered today plus those reserved
     cost: int  # cost this month plus that reserved, in micro-dollars
-
-
-def booked_from_row(row: Row, read_time: Callable[[Any], datetime]) -> Booked:
-    """The counts from a backend's row with one column per field."""
-    last_start = row["last_start"]
-    return Booked(
-        user_jobs=row["user_jobs"],
-        last_start=None if last_start is None else read_time(last_start),
-        user_images=row["user_images"],
-        server_images=row["server_images"],
-        server_cost=row["server_cost"],
-    )
-
-
-def deployment_booked_from_row(row: Row) -> DeploymentBooked:
-    """The deployment's counts from a backend's row with columns `images` and `cost`."""
-    return DeploymentBooked(images=row["images"], cost=row["cost"])
 
 
 def check_quota(reservation: Reservation, caps: Caps, booked: Booked) -> None:
@@ -74,7 +55,7 @@ def check_quota(reservation: Reservation, caps: Caps, booked: Booked) -> None:
 
 
 def has_global_caps(caps: Caps) -> bool:
-    """Whether a deployment-wide cap applies: only then do backends count (and lock) the whole deployment."""
+    """Whether a deployment-wide cap applies: only then does storage count (and lock) the whole deployment."""
     return caps.global_daily_images is not None or caps.global_monthly_budget is not None
 
 

@@ -1,13 +1,10 @@
 """What storage keeps: the records themselves, free of any database detail."""
 
-import json
 import re
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any, Protocol
 
 _JOB_ID = re.compile(r"[0-9a-f]{16}")
 OUTCOMES = ("delivered", "failed", "interrupted")
@@ -177,114 +174,8 @@ def as_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def pictures_to_json(pictures: tuple[PictureSource, ...]) -> str:
-    """The pictures as JSON text: a list of {"name", "url"} in their order."""
-    return json.dumps([{"name": p.name, "url": p.url} for p in pictures], ensure_ascii=False)
-
-
-def pictures_from_json(text: str) -> tuple[PictureSource, ...]:
-    """The pictures back from JSON text written by `pictures_to_json`."""
-    return tuple(PictureSource(name=item["name"], url=item["url"]) for item in json.loads(text))
-
-
-class Row(Protocol):
-    """A database row read by column name (sqlite3.Row and asyncpg.Record both are)."""
-
-    def __getitem__(self, key: str, /) -> Any: ...
-
-
-def job_values(job: JobRecord, write_time: Callable[[datetime], Any]) -> tuple[Any, ...]:
-    """A job's column values in table order; `write_time` turns a datetime into what the backend stores."""
-    return (
-        job.id,
-        job.kind,
-        job.user_id,
-        job.guild_id,
-        job.channel_id,
-        job.prompt,
-        job.model,
-        job.n,
-        job.size,
-        job.quality,
-        job.style,
-        pictures_to_json(job.pictures),
-        str(job.status),
-        write_time(job.created_at),
-        None if job.finished_at is None else write_time(job.finished_at),
-        job.message_id,
-    )
-
-
-def job_from_row(row: Row, read_time: Callable[[Any], datetime]) -> JobRecord:
-    """A job from its row; `read_time` turns the backend's stored time into an aware datetime."""
-    finished_at = row["finished_at"]
-    return JobRecord(
-        id=row["id"],
-        kind=row["kind"],
-        user_id=row["user_id"],
-        guild_id=row["guild_id"],
-        channel_id=row["channel_id"],
-        prompt=row["prompt"],
-        model=row["model"],
-        n=row["n"],
-        size=row["size"],
-        quality=row["quality"],
-        style=row["style"],
-        pictures=pictures_from_json(row["pictures"]),
-        status=JobStatus(row["status"]),
-        created_at=read_time(row["created_at"]),
-        finished_at=None if finished_at is None else read_time(finished_at),
-        message_id=row["message_id"],
-    )
-
-
-def usage_values(usage: UsageRecord, write_time: Callable[[datetime], Any]) -> tuple[Any, ...]:
-    """A ledger row's column values in table order; `write_time` as in `job_values`."""
-    return (
-        usage.job_id,
-        usage.guild_id,
-        usage.user_id,
-        usage.model,
-        usage.quality,
-        usage.n,
-        usage.images,
-        usage.cost,
-        usage.outcome,
-        write_time(usage.created_at),
-        write_time(usage.finished_at),
-    )
-
-
 def check_block_kind(kind: str) -> str:
     """The kind, if it is one of BLOCK_KINDS."""
     if kind not in BLOCK_KINDS:
         raise ValueError(f"block kind {kind!r} is not one of {', '.join(BLOCK_KINDS)}")
     return kind
-
-
-def history_from_row(row: Row, read_time: Callable[[Any], datetime]) -> HistoryEntry:
-    """A job row joined with its ledger row's `images` and `outcome` (None when unsettled)."""
-    return HistoryEntry(job=job_from_row(row, read_time), images=row["images"], outcome=row["outcome"])
-
-
-def limit_change_from_row(row: Row, read_time: Callable[[Any], datetime]) -> LimitChange:
-    """A limit change from its row."""
-    return LimitChange(
-        guild_id=row["guild_id"],
-        name=row["name"],
-        old_value=row["old_value"],
-        new_value=row["new_value"],
-        changed_by=row["changed_by"],
-        changed_at=read_time(row["changed_at"]),
-    )
-
-
-def block_from_row(row: Row, read_time: Callable[[Any], datetime]) -> Block:
-    """A block from its row."""
-    return Block(
-        kind=row["kind"],
-        target_id=row["target_id"],
-        reason=row["reason"],
-        blocked_by=row["blocked_by"],
-        created_at=read_time(row["created_at"]),
-    )

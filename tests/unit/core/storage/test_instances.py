@@ -42,6 +42,7 @@ async def test_a_restarted_instance_fails_only_its_own_jobs(pair, storage_url):
         await restarted.close()
 
     assert (await first.load_job(mine.id)).status is JobStatus.FAILED
+    assert await first.load_job(mine.id) == replace(mine, status=JobStatus.FAILED, finished_at=later)
     assert await second.load_job(theirs.id) == theirs
     assert await second.user_reserved(OTHER_GUILD, USER) == theirs.n
     assert await first.user_reserved(GUILD, USER) == 0
@@ -56,6 +57,7 @@ async def test_the_jobs_of_a_silent_instance_are_taken_over_once_it_is_stale(pai
     assert await first.recover_orphans(soon, stale_before=NOW + timedelta(seconds=1)) == [theirs]
 
     assert (await first.load_job(theirs.id)).status is JobStatus.FAILED
+    assert await first.load_job(theirs.id) == replace(theirs, status=JobStatus.FAILED, finished_at=soon)
     assert await first.user_reserved(OTHER_GUILD, USER) == 0
     assert await first.load_job(mine.id) == mine  # its own, though "seen" only at NOW, are left alone
     assert await first.user_reserved(GUILD, USER) == mine.n

@@ -23,6 +23,7 @@ async def test_settling_a_delivery_moves_the_reservation_into_the_ledger(storage
     assert await storage.user_reserved(GUILD, USER) == 0
     assert await storage.user_usage(GUILD, USER, TODAY, TOMORROW) == UsageTotals(jobs=1, images=2, cost=2 * PRICE)
     await storage.reserve(reservation(images=1), Caps(user_daily_images=3))
+    assert await storage.user_reserved(GUILD, USER) == 1
 
 
 async def test_settling_a_failure_frees_the_reserved_images(storage: Storage):
@@ -33,6 +34,7 @@ async def test_settling_a_failure_frees_the_reserved_images(storage: Storage):
     assert await storage.user_reserved(GUILD, USER) == 0
     assert await storage.user_usage(GUILD, USER, TODAY, TOMORROW) == UsageTotals(jobs=0, images=0, cost=0)
     await storage.reserve(reservation(images=3), Caps(user_daily_images=3, cooldown_seconds=3600))
+    assert await storage.user_reserved(GUILD, USER) == 3
 
 
 async def test_the_first_settlement_of_a_job_stands(storage: Storage, storage_url: str):

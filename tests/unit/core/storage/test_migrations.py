@@ -35,6 +35,7 @@ async def test_every_migration_is_applied_once_and_recorded(storage_url: str):
         await storage.close()
     rows = await run_sql(storage_url, "SELECT version, applied_at FROM schema_version ORDER BY version")
     assert [version for version, _ in rows] == [m.version for m in load_migrations("sqlite")]
+    assert all(applied_at is not None for _, applied_at in rows)
 
 
 async def test_reopening_applies_nothing(storage_url: str):

@@ -4,15 +4,17 @@ from pathlib import Path
 import pytest
 
 from bot.core.storage import StorageError, open_storage
-from bot.core.storage.postgres import PostgresStorage
-from bot.core.storage.sqlite import SQLiteStorage
+from bot.core.storage.postgres import PostgresDialect
+from bot.core.storage.sqlite import SQLiteDialect
+from bot.core.storage.store import SQLStorage
 
 
 async def test_a_plain_path_opens_sqlite_and_creates_its_folders(tmp_path: Path):
     path = tmp_path / "nested" / "deeper" / "bot.db"
     storage = await open_storage(str(path))
     await storage.close()
-    assert isinstance(storage, SQLiteStorage)
+    assert isinstance(storage, SQLStorage)
+    assert isinstance(storage.dialect, SQLiteDialect)
     assert path.is_file()
 
 
@@ -26,7 +28,8 @@ async def test_a_sqlite_file_is_in_wal_mode(sqlite_url: str):
 async def test_a_postgres_url_opens_postgres(postgres_url: str):
     storage = await open_storage(postgres_url.replace("postgresql://", "postgres://", 1))
     await storage.close()
-    assert isinstance(storage, PostgresStorage)
+    assert isinstance(storage, SQLStorage)
+    assert isinstance(storage.dialect, PostgresDialect)
 
 
 async def test_an_unreachable_postgres_fails_without_showing_the_password():

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.core.storage import JobRecord, PictureSource, new_job_id
-from bot.core.storage.records import pictures_from_json, pictures_to_json
+from bot.core.storage.rows import pictures_from_json, pictures_to_json
 
 
 def test_new_job_ids_are_16_lowercase_hex_characters():

@@ -52,6 +52,7 @@ async def test_cooldown_runs_from_the_last_delivered_request(storage: Storage, s
     assert described(error) == ("cooldown", 30, 60, NOW + timedelta(seconds=30))
     assert await reservation_rows(storage_url) == 0
     await storage.reserve(reservation(at=NOW + timedelta(seconds=30)), caps)
+    assert await storage.user_reserved(GUILD, USER) == 1
 
 
 async def test_cooldown_runs_from_a_running_reservation(storage: Storage):
@@ -66,6 +67,11 @@ async def test_cooldown_is_per_member_and_server(storage: Storage):
     await storage.reserve(reservation(user_id=OTHER_USER), caps)
     await storage.reserve(reservation(guild_id=OTHER_GUILD), caps)
 
+    assert await storage.user_reserved(GUILD, OTHER_USER) == 1
+    assert await storage.user_reserved(OTHER_GUILD, USER) == 1
+    assert described(await refusal(storage, caps)) == ("cooldown", 1, 60, NOW + timedelta(seconds=59))
+    assert await storage.user_reserved(GUILD, USER) == 0
+
 
 async def test_user_daily_counts_todays_delivered_images_and_all_reserved_ones(storage: Storage, storage_url: str):
     await storage.settle(usage(images=2, at=NOW - timedelta(hours=11)))
@@ -79,6 +85,7 @@ async def test_user_daily_counts_todays_delivered_images_and_all_reserved_ones(s
     assert described(error) == ("user_daily", 3, 5, TOMORROW)
     assert await reservation_rows(storage_url) == 1
     await storage.reserve(reservation(images=2), caps)
+    assert await storage.user_reserved(GUILD, USER) == 3
 
 
 async def test_a_day_is_a_utc_calendar_day(storage: Storage):
@@ -99,6 +106,7 @@ async def test_server_daily_counts_every_member(storage: Storage):
     assert described(await refusal(storage, caps, images=2)) == ("server_daily", 5, 6, TOMORROW)
     assert await storage.user_reserved(GUILD, USER) == 0
     await storage.reserve(reservation(images=1), caps)
+    assert await storage.user_reserved(GUILD, USER) == 1
 
 
 async def test_server_budget_counts_this_months_cost_and_reserved_cost(storage: Storage):
@@ -111,6 +119,7 @@ async def test_server_budget_counts_this_months_cost_and_reserved_cost(storage: 
     assert described(await refusal(storage, caps, images=2)) == ("server_budget", 3 * PRICE, 4 * PRICE, NEXT_MONTH)
     assert await storage.user_reserved(GUILD, USER) == 1
     await storage.reserve(reservation(images=1), caps)
+    assert await storage.user_reserved(GUILD, USER) == 2
 
 
 @pytest.mark.parametrize(

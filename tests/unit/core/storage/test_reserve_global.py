@@ -90,6 +90,7 @@ async def test_global_budget_counts_this_months_cost_everywhere_failed_rows_incl
 
     assert await refusal(storage, caps, images=2) == ("global_budget", 4 * PRICE, 5 * PRICE, NEXT_MONTH)
     await storage.reserve(reservation(images=1, guild_id=None), caps)
+    assert await storage.user_reserved(None, USER) == 1
 
 
 async def test_deployment_booked_shows_what_reserve_counts_globally(storage: Storage, storage_url: str):

@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -79,6 +80,8 @@ async def test_everything_survives_closing_and_reopening(storage: Storage, stora
     reopened = await open_storage(storage_url)
     try:
         assert (await reopened.load_job(record.id)).message_id == 99
+        finished = replace(record, status=JobStatus.DONE, finished_at=NOW, message_id=99)
+        assert await reopened.load_job(record.id) == finished
         assert await reopened.usage_by_day(GUILD, NOW - timedelta(days=1)) == [
             DailyUsage(date(2024, 5, 15), "gpt-image-1", 2)
         ]

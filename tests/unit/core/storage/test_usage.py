@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 
 from bot.core.storage import Caps, DailyUsage, HistoryEntry, JobStatus, Storage, UsageTotals, UserUsage
@@ -96,13 +97,13 @@ async def test_history_shows_the_latest_jobs_with_what_they_delivered(storage: S
     await storage.finish_job(old.id, JobStatus.DONE, NOW, message_id=42)
     await storage.settle(usage(job_id=old.id, images=2))
     await storage.settle(usage(job_id=failed.id, images=0, cost=0, outcome="failed"))
-    old = await storage.load_job(old.id)
+    delivered = replace(old, status=JobStatus.DONE, finished_at=NOW, message_id=42)
 
     assert await storage.history(USER, GUILD) == [
         HistoryEntry(running, None, None),
         HistoryEntry(failed, 0, "failed"),
-        HistoryEntry(old, 2, "delivered"),
+        HistoryEntry(delivered, 2, "delivered"),
     ]
-    assert old.message_id == 42
+    assert (await storage.history(USER, GUILD))[-1].job.message_id == 42
     assert [entry.job for entry in await storage.history(USER, None, limit=2)] == [elsewhere, running]
     assert await storage.history(USER, 123) == []

@@ -1,0 +1,194 @@
+"""The one Storage implementation: the logic and statements shared by every database, over its dialect."""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.core.storage import SharedSlotGate, Storage, sql
+from bot.core.storage.clock import periods
+from bot.core.storage.dialect import Connection, Dialect, Params, Transaction
+from bot.core.storage.quota import Booked, DeploymentBooked, check_global_quota, check_quota, has_global_caps
+from bot.core.storage.records import (
+    Block,
+    Caps,
+    DailyUsage,
+    HistoryEntry,
+    JobRecord,
+    JobStatus,
+    LimitChange,
+    Reservation,
+    UsageRecord,
+    UsageTotals,
+    UserUsage,
+    check_block_kind,
+)
+from bot.core.storage.rows import (
+    Row,
+    block_from_row,
+    booked_from_row,
+    daily_usage_from_row,
+    deployment_booked_from_row,
+    history_from_row,
+    job_from_row,
+    job_params,
+    limit_change_from_row,
+    params,
+    totals_from_row,
+    user_usage_from_row,
+)
+
+
+class SQLStorage(Storage):
+    """Storage in a relational database; each method is documented on `Storage`."""
+
+    def __init__(self, dialect: Dialect, instance: str = "main") -> None:
+        self.dialect = dialect
+        self._instance = instance
+
+    async def save_job(self, job: JobRecord) -> None:
+        await self.dialect.execute(sql.SAVE_JOB, {**job_params(job, self.dialect.write_time), "owner": self._instance})
+
+    async def load_job(self, job_id: str) -> JobRecord | None:
+        rows = await self.dialect.fetch(sql.LOAD_JOB, {"id": job_id})
+        return job_from_row(rows[0], self.dialect.read_time) if rows else None
+
+    async def finish_job(
+        self, job_id: str, status: JobStatus, finished_at: datetime, message_id: int | None = None
+    ) -> None:
+        finished = {"status": str(status), "finished_at": self._time(finished_at), "message_id": message_id}
+        await self.dialect.execute(sql.FINISH_JOB, {**finished, "id": job_id})
+
+    async def reserve(self, reservation: Reservation, caps: Caps) -> None:
+        r = reservation
+        counted = {"guild": r.guild_id, "user": r.user_id, **self._windows(r.created_at)}
+        global_caps = has_global_caps(caps)
+        async with self.dialect.transaction() as db:
+            # From here to the insert, other requests of this server (or deployment) wait, in every process.
+            await db.lock_quotas(r.guild_id, r.user_id, deployment=global_caps)
+            if await db.fetch(sql.HAS_RESERVATION, {"job_id": r.job_id}):
+                raise ValueError(f"job {r.job_id} already holds a reservation")
+            check_quota(r, caps, booked_from_row(await _one(db, sql.BOOKED, counted), self.dialect.read_time))
+            if global_caps:
+                deployment = deployment_booked_from_row(await _one(db, sql.GLOBAL_BOOKED, counted))
+                check_global_quota(r, caps, deployment)
+            await db.execute(sql.RESERVE, params(r, self.dialect.write_time))
+
+    async def settle(self, usage: UsageRecord) -> None:
+        async with self.dialect.transaction() as db:
+            await db.execute(sql.UNRESERVE, {"job_id": usage.job_id})
+            await db.execute(sql.SETTLE, params(usage, self.dialect.write_time))
+
+    async def recover_interrupted(self, now: datetime) -> list[JobRecord]:
+        async with self.dialect.transaction() as db:
+            await self._seen(db, now)
+            rows = await db.fetch(sql.OWN_RUNNING_JOBS, {"instance": self._instance})
+            await self._interrupt(db, rows, now)
+        return [job_from_row(row, self.dialect.read_time) for row in rows]
+
+    async def recover_orphans(self, now: datetime, stale_before: datetime) -> list[JobRecord]:
+        stale = {"instance": self._instance, "stale_before": self._time(stale_before)}
+        async with self.dialect.transaction() as db:
+            await self._seen(db, now)
+            rows = await db.fetch(sql.ORPHANED_JOBS, stale)
+            await self._interrupt(db, rows, now)
+            for statement in self.dialect.release_orphaned:
+                await db.execute(statement, stale)
+            await db.execute(sql.FORGET_STALE, stale)
+        return [job_from_row(row, self.dialect.read_time) for row in rows]
+
+    async def leave(self) -> None:
+        await self.dialect.execute(sql.LEAVE, {"instance": self._instance})
+
+    def shared_slots(self, cap: int) -> SharedSlotGate | None:
+        return self.dialect.shared_slots(self._instance, cap)
+
+    async def load_limits(self, guild_id: int) -> dict[str, str]:
+        rows = await self.dialect.fetch(sql.LOAD_LIMITS, {"guild_id": guild_id})
+        return {row["name"]: row["value"] for row in rows}
+
+    async def set_limit(
+        self, guild_id: int, name: str, value: str | None, changed_by: int, changed_at: datetime
+    ) -> str | None:
+        async with self.dialect.transaction() as db:
+            await db.lock_quotas(guild_id, changed_by, deployment=False)  # so the log's old values chain up
+            rows = await db.fetch(sql.LIMIT_VALUE, {"guild_id": guild_id, "name": name})
+            old = rows[0]["value"] if rows else None
+            if old != value:
+                change = LimitChange(guild_id, name, old, value, changed_by, changed_at)
+                values = params(change, self.dialect.write_time)
+                await db.execute(sql.RESET_LIMIT if value is None else sql.SET_LIMIT, values)
+                await db.execute(sql.LOG_LIMIT_CHANGE, values)
+        return old
+
+    async def limit_changes(self, guild_id: int, limit: int = 20) -> list[LimitChange]:
+        rows = await self.dialect.fetch(sql.LIMIT_CHANGES, {"guild_id": guild_id, "limit": limit})
+        return [limit_change_from_row(row, self.dialect.read_time) for row in rows]
+
+    async def usage_totals(self, guild_id: int | None, since: datetime, until: datetime) -> UsageTotals:
+        window = {"guild": guild_id, "since": self._time(since), "until": self._time(until)}
+        return totals_from_row(await _one(self.dialect, sql.USAGE_TOTALS, window))
+
+    async def usage_by_day(self, guild_id: int | None, since: datetime) -> list[DailyUsage]:
+        rows = await self.dialect.fetch(sql.USAGE_BY_DAY, {"guild": guild_id, "since": self._time(since)})
+        return [daily_usage_from_row(row, self.dialect.read_day) for row in rows]
+
+    async def top_users(self, guild_id: int, since: datetime, limit: int = 10) -> list[UserUsage]:
+        ranked = {"guild": guild_id, "since": self._time(since), "limit": limit}
+        return [user_usage_from_row(row) for row in await self.dialect.fetch(sql.TOP_USERS, ranked)]
+
+    async def user_usage(self, guild_id: int, user_id: int, since: datetime, until: datetime) -> UsageTotals:
+        window = {"guild": guild_id, "user": user_id, "since": self._time(since), "until": self._time(until)}
+        return totals_from_row(await _one(self.dialect, sql.USER_USAGE, window))
+
+    async def user_reserved(self, guild_id: int | None, user_id: int) -> int:
+        images: int = (await _one(self.dialect, sql.USER_RESERVED, {"guild": guild_id, "user": user_id}))["images"]
+        return images
+
+    async def booked(self, guild_id: int | None, user_id: int, at: datetime) -> Booked:
+        row = await _one(self.dialect, sql.BOOKED, {"guild": guild_id, "user": user_id, **self._windows(at)})
+        return booked_from_row(row, self.dialect.read_time)
+
+    async def deployment_booked(self, at: datetime) -> DeploymentBooked:
+        return deployment_booked_from_row(await _one(self.dialect, sql.GLOBAL_BOOKED, self._windows(at)))
+
+    async def history(self, user_id: int, guild_id: int | None, limit: int = 10) -> list[HistoryEntry]:
+        rows = await self.dialect.fetch(sql.HISTORY, {"user": user_id, "guild": guild_id, "limit": limit})
+        return [history_from_row(row, self.dialect.read_time) for row in rows]
+
+    async def set_block(
+        self, kind: str, target_id: int, reason: str | None, blocked_by: int, created_at: datetime
+    ) -> bool:
+        block = Block(check_block_kind(kind), target_id, reason, blocked_by, created_at)
+        return await self.dialect.execute(sql.SET_BLOCK, params(block, self.dialect.write_time)) == 1
+
+    async def remove_block(self, kind: str, target_id: int) -> bool:
+        block = {"kind": check_block_kind(kind), "target_id": target_id}
+        return await self.dialect.execute(sql.REMOVE_BLOCK, block) == 1
+
+    async def blocks(self) -> list[Block]:
+        return [block_from_row(row, self.dialect.read_time) for row in await self.dialect.fetch(sql.BLOCKS, {})]
+
+    async def close(self) -> None:
+        await self.dialect.close()
+
+    async def _seen(self, db: Transaction, now: datetime) -> None:
+        await db.execute(sql.SEEN, {"instance": self._instance, "now": self._time(now)})
+
+    async def _interrupt(self, db: Transaction, rows: Sequence[Row], now: datetime) -> None:
+        """Fail these running jobs and settle their reservations as interrupted."""
+        ids = {"ids": self.dialect.id_list([row["id"] for row in rows]), "now": self._time(now)}
+        await db.execute(sql.FAIL_JOBS, ids)
+        for statement in self.dialect.settle_interrupted:
+            await db.execute(statement, ids)
+
+    def _windows(self, at: datetime) -> dict[str, object]:
+        """The quota periods around `at`, as BOOKED and GLOBAL_BOOKED take them."""
+        return dict(zip(("day", "next_day", "month", "next_month"), map(self._time, periods(at)), strict=True))
+
+    def _time(self, moment: datetime) -> object:
+        return self.dialect.write_time(moment)
+
+
+async def _one(db: Connection, statement: str, values: Params) -> Row:
+    """The one row of a statement that always returns one (an aggregate)."""
+    (row,) = await db.fetch(statement, values)
+    return row
