@@ -18,6 +18,7 @@ async def result(discord_api, bot, member, guild):
 
 async def test_reroll_makes_the_same_request_again(discord_api, image_api, bot, member, guild, result) -> None:
     first = image_api.last_request.json
+    requests_before = len(image_api.requests)
 
     pressed = await discord_api.click(result, buttons(result)["Reroll"], user=member)
 
@@ -25,6 +26,7 @@ async def test_reroll_makes_the_same_request_again(discord_api, image_api, bot, 
     again = await pressed.final(timeout=15, until=outcome)
     assert again.id != result.id
     assert len(again.files) == 2
+    assert len(image_api.requests) == requests_before + 1  # a new request: `first` is not read back again
     assert image_api.last_request.json == first
     assert not discord_api.message(result.id).deleted
 

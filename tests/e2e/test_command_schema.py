@@ -90,4 +90,6 @@ async def test_limit_choices_show_labels_and_send_the_limits_id(discord_api, bot
 
 
 async def test_every_command_is_offered_in_servers_only(discord_api, bot, guild) -> None:
-    assert all(command["contexts"] == [GUILD_CONTEXT] for command in discord_api.commands(guild_id=guild.id))
+    commands = discord_api.commands(guild_id=guild.id)
+    assert commands, "no command is registered"  # else `all` below holds of nothing
+    assert all(command["contexts"] == [GUILD_CONTEXT] for command in commands)

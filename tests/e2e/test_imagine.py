@@ -1,14 +1,19 @@
 """/imagine as a member sees it: acknowledged at once, then images and a compact embed."""
 
 import asyncio
+import time
 
 from bot.app.i18n import catalogue
 from bot.app.render import PROMPT_PREVIEW
 from tests.conftest import API_KEY
 from tests.e2e.helpers import embed_fields, image_size, outcome
 
+GENERATION_SECONDS = 0.5  # the image API's latency where a test reads the time a result took
+
 
 async def test_imagine_posts_the_requested_images(discord_api, image_api, bot, member, guild) -> None:
+    image_api.latency = GENERATION_SECONDS
+    asked = time.monotonic()
     reply = await discord_api.slash(
         "imagine", user=member, guild=guild, options={"prompt": "a lighthouse at dusk", "count": 2}
     )
@@ -16,15 +21,19 @@ async def test_imagine_posts_the_requested_images(discord_api, image_api, bot, m
     assert await reply.acknowledged(within=3.0)
     assert reply.callback_type == 5  # deferred "thinking"
     message = await reply.final(timeout=15, until=outcome)
+    waited = time.monotonic() - asked
     assert [image_size(file) for file in message.files] == [(1024, 1024)] * 2
     assert [file.filename for file in message.files] == ["imagine-1.png", "imagine-2.png"]
     embed = message.embeds[0]
     assert "a lighthouse at dusk" in embed["description"]
+    seconds = float(embed_fields(embed)["Time"].removesuffix(" s"))
+    # the image API's own time: at least its latency, at most the whole wait (plus rounding to a tenth)
+    assert GENERATION_SECONDS <= seconds <= waited + 0.05
     assert embed_fields(embed) == {
         "Model": "gemini-3-pro-image-preview",
         "Size": "1024x1024 (1:1)",
         "Quality": "1k",
-        "Time": embed_fields(embed)["Time"],
+        "Time": catalogue.text("en-US", "result.seconds", seconds=seconds),
         "Requested by": f"<@{member.id}>",
     }
     assert embed_fields(embed)["Time"].endswith(" s")

@@ -38,6 +38,7 @@ async def test_every_button_works_after_a_restart(own_discord, image_api, tmp_pa
 
         rerolled = await (await own_discord.click(result, ids["Reroll"], user=member)).final(timeout=15, until=outcome)
         assert len(rerolled.files) == 2
+        assert len(image_api.requests) == 2  # the reroll's own request, not the first run's read back
         assert image_api.last_request.json == original_request
 
         opened = await own_discord.click(result, ids["Edit"], user=member)

@@ -10,7 +10,7 @@ from bot.core.accounting import Accountant
 from bot.core.errors import QuotaExceeded
 from bot.core.storage import Caps, Storage, open_storage
 from bot.settings import load_settings
-from tests.unit.core.storage.builders import OTHER_GUILD, job
+from tests.unit.core.storage.builders import GUILD, NOW, OTHER_GUILD, USER, job
 from tests.unit.test_settings import REQUIRED
 
 PRICES = {"*": 100_000}  # micro-dollars per image; a builder job asks for 2 images
@@ -46,3 +46,7 @@ async def test_zero_global_caps_are_no_caps(storage: Storage):
     accountant = Accountant(storage, PRICES, global_caps(settings))
     for _ in range(3):
         await accountant.reserve(job(), Caps())
+
+    assert await storage.user_reserved(GUILD, USER) == 6  # every image booked: a cap of 0 would refuse the first
+    allowance = await accountant.allowance(GUILD, USER, Caps(), NOW)
+    assert (allowance.global_images_remaining, allowance.global_budget_remaining) == (None, None)

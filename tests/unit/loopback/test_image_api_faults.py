@@ -169,16 +169,19 @@ async def test_error_code_int_can_carry_the_providers_retry_delay(
 
 @pytest.mark.parametrize(
     ("fault", "code", "message"),
-    [(empty_response(), "empty_response", None), (no_images(), None, "no images generated")],
+    [
+        (empty_response(), "empty_response", "The model returned an empty response."),
+        (no_images(), None, "no images generated"),
+    ],
 )
 async def test_empty_upstream_answers_are_500(
-    http: aiohttp.ClientSession, api: ImageAPIServer, fault: Fault, code: str | None, message: str | None
+    http: aiohttp.ClientSession, api: ImageAPIServer, fault: Fault, code: str | None, message: str
 ) -> None:
     status, _, error = await error_of(http, api, fault)
 
     assert status == 500
     assert error["code"] == code
-    assert message is None or error["message"] == message
+    assert error["message"] == message
 
 
 async def test_api_error_builds_any_error(http: aiohttp.ClientSession, api: ImageAPIServer) -> None:
