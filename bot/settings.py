@@ -1,32 +1,32 @@
 """Settings from the environment, validated once at start.
 
-Every setting is documented with its default in `.env.example`. `load_settings` takes a plain
-mapping so that tests can pass a dict; bad values raise one `SettingsError` naming every bad setting.
+Every setting is documented with its default in `.env.example`. Each default is written once: in the `Settings`
+fields, which take the image API's from `ImageAPIConfig` and the server limits' from their specs
+(`bot.core.limits.LIMITS`); `load_settings` reads them back from there. `load_settings` takes a plain mapping so
+that tests can pass a dict; bad values raise one `SettingsError` naming every bad setting.
 """
 
+import dataclasses
 import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
-from bot.core.pricing import MICRO, dollars_to_micro, parse_prices
+from bot.core.imageapi import DEFAULT_MODEL_MAX_PICTURES, DEFAULT_MODELS, QUALITIES, RESPONSE_FORMATS, ImageAPIConfig
+from bot.core.inputs import INPUT_MODES
+from bot.core.limits import DEFAULT_LIMITS, LIMITS, Kind, LimitValue, OperatorSetting, ServerLimits
+from bot.core.pricing import DEFAULT_PRICES, MICRO, dollars_to_micro, parse_prices
 
-DEFAULT_MODELS = ("gemini-3-pro-image-preview", "gemini-2.5-flash-image")
-RESPONSE_FORMATS = ("b64_json", "url")
-INPUT_MODES = ("data_url", "base64", "link")  # how edit pictures are sent in the API's `image` array
-# Input pictures each model accepts; `*` covers models not listed.
-DEFAULT_MODEL_MAX_PICTURES = "gemini-3-pro-image-preview=14,gemini-2.5-flash-image=3,*=4"
-QUALITIES = ("1k", "2k", "4k")
-DEFAULT_PRICES = (
-    "gemini-3-pro-image-preview=0.134,gemini-3-pro-image-preview@4k=0.24,gemini-2.5-flash-image=0.039,*=0.134"
-)
 MAX_EDIT_OPTIONS = 10  # picture options on /edit; the command's 25-option limit leaves room for the rest
 PROMPT_LIMIT_DISCORD_MAX = 6000  # Discord's own max_length for a string option
 MAX_MODELS = 25  # Discord's limit on an option's choices
 MAX_SHARDS = 4096
-DEFAULT_GLOBAL_MONTHLY_BUDGET = 50 * MICRO  # $50 per UTC month across the deployment; 0, set explicitly, is no cap
+LOG_FORMATS = ("text", "json")
+DATABASE_FILE = "imagebot.db"  # in DATA_DIR, unless DATABASE_URL says otherwise
+_API = ImageAPIConfig(base_url="", api_key="")  # the image API client's own defaults
+_DATA_DIR = Path("./data")
 
 T = TypeVar("T", int, float)
 V = TypeVar("V")
@@ -37,6 +37,10 @@ class SettingsError(Exception):
     """A setting is missing or invalid; the message names it."""
 
 
+def _sqlite_url(data_dir: Path) -> str:
+    return f"sqlite:///{data_dir / DATABASE_FILE}"
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     discord_token: str = field(repr=False)
@@ -44,33 +48,27 @@ class Settings:
     image_api_base_url: str = "https://api.gptgod.online"
     image_models: tuple[str, ...] = DEFAULT_MODELS
     image_default_model: str = ""  # empty: the first of image_models
-    image_api_timeout: float = 300.0
-    image_api_connect_timeout: float = 10.0
-    image_api_concurrency: int = 4
-    image_api_max_retries: int = 3
-    image_response_format: str = "b64_json"
-    image_download_max_bytes: int = 50 * 1024 * 1024
-    image_download_timeout: float = 60.0
+    image_api_timeout: float = _API.timeout
+    image_api_connect_timeout: float = _API.connect_timeout
+    image_api_concurrency: int = _API.concurrency
+    image_api_max_retries: int = _API.max_retries
+    image_response_format: str = _API.response_format
+    image_download_max_bytes: int = _API.download_max_bytes
+    image_download_timeout: float = _API.download_timeout
     prompt_max_length: int = 1000
-    user_hash_salt: str = field(default="", repr=False)
-    data_dir: Path = Path("./data")
-    database_url: str = field(default="sqlite:///data/imagebot.db", repr=False)
+    user_hash_salt: str = field(default="", repr=False)  # empty: derived from the token
+    data_dir: Path = _DATA_DIR
+    database_url: str = field(default=_sqlite_url(_DATA_DIR), repr=False)
     edit_max_attachments: int = 4
     edit_picture_max_bytes: int = 20 * 1024 * 1024
     edit_picture_max_pixels: int = 40_000_000
     edit_input_mode: str = "data_url"
-    model_max_pictures: Mapping[str, int] = field(default_factory=lambda: _max_pictures(DEFAULT_MODEL_MAX_PICTURES))
-    limit_user_daily_images: int = 25
-    limit_server_daily_images: int = 250
-    limit_server_monthly_budget: int = 0  # micro-dollars; 0 is unlimited
-    limit_cooldown_seconds: int = 10
-    limit_concurrent_jobs: int = 2
-    limit_max_count: int = 4  # 0: no cap beyond the command's own
-    limit_max_quality: str = "2k"
+    model_max_pictures: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_MODEL_MAX_PICTURES))
+    limit_defaults: ServerLimits = DEFAULT_LIMITS  # every server's limits until its moderators change them
     # Deployment-wide caps over every server and process; not per-server, and exempt roles count too. 0 is none.
     global_daily_images: int = 0
-    global_monthly_budget: int = DEFAULT_GLOBAL_MONTHLY_BUDGET  # micro-dollars
-    image_prices: Mapping[str, int] = field(default_factory=lambda: _prices(DEFAULT_PRICES))
+    global_monthly_budget: int = 50 * MICRO  # micro-dollars: $50 per UTC month; 0, set explicitly, is no cap
+    image_prices: Mapping[str, int] = field(default_factory=lambda: parse_prices(DEFAULT_PRICES))
     queue_max_per_user: int = 3
     queue_max_per_server: int = 50
     shutdown_grace: float = 5.0
@@ -84,7 +82,7 @@ class Settings:
     health_host: str = "127.0.0.1"
     health_port: int | None = None
     discord_api_base_url: str = "https://discord.com/api/v10"
-    discord_gateway_url: str = "wss://gateway.discord.gg/"
+    discord_gateway_url: str = "wss://gateway.discord.gg"
     sync_commands: bool = True
     shard_count: int | None = None  # None: the count Discord recommends
     shard_ids: tuple[int, ...] | None = None  # None: every shard, in this process
@@ -94,6 +92,9 @@ class Settings:
     def __post_init__(self) -> None:
         if not self.image_default_model:
             object.__setattr__(self, "image_default_model", self.image_models[0])  # frozen: set once, here
+
+
+_DEFAULTS = Settings(discord_token="", image_api_key="")  # what load_settings gives a setting left unset
 
 
 class _Problems:
@@ -121,58 +122,67 @@ class _Problems:
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Build validated settings from an environment mapping, or raise one SettingsError naming every bad setting."""
     check = _Problems()
+    unset = _DEFAULTS  # each setting's default, as the Settings fields give it
     # a check that needs another setting runs only when that one is valid (a bad one reads as None here)
-    values = dict(
+    values: dict[str, Any] = dict(  # each field's value, None where a setting is bad
         discord_token=check(_required, env, "DISCORD_TOKEN"),
         image_api_key=check(_required, env, "IMAGE_API_KEY"),
-        image_api_base_url=check(_url, env, "IMAGE_API_BASE_URL", "https://api.gptgod.online", ("http", "https")),
+        image_api_base_url=check(_url, env, "IMAGE_API_BASE_URL", unset.image_api_base_url, ("http", "https")),
         image_models=(models := check(_models, env)),
         image_default_model=check(_default_model, env, models) if models is not None else None,
-        image_api_timeout=check(_number, env, "IMAGE_API_TIMEOUT", 300.0, float, low=1.0),
-        image_api_connect_timeout=check(_number, env, "IMAGE_API_CONNECT_TIMEOUT", 10.0, float, low=0.1),
-        image_api_concurrency=check(_number, env, "IMAGE_API_CONCURRENCY", 4, int, low=1, high=256),
-        image_api_max_retries=check(_number, env, "IMAGE_API_MAX_RETRIES", 3, int, low=0, high=10),
-        image_response_format=check(_choice, env, "IMAGE_RESPONSE_FORMAT", "b64_json", RESPONSE_FORMATS),
-        image_download_max_bytes=check(_number, env, "IMAGE_DOWNLOAD_MAX_BYTES", 50 * 1024 * 1024, int, low=1024),
-        image_download_timeout=check(_number, env, "IMAGE_DOWNLOAD_TIMEOUT", 60.0, float, low=1.0),
-        prompt_max_length=check(_number, env, "PROMPT_MAX_LENGTH", 1000, int, low=1, high=PROMPT_LIMIT_DISCORD_MAX),
-        user_hash_salt=_text(env, "USER_HASH_SALT", ""),
-        data_dir=(data_dir := Path(_text(env, "DATA_DIR", "./data"))),
+        image_api_timeout=check(_number, env, "IMAGE_API_TIMEOUT", unset.image_api_timeout, low=1.0),
+        image_api_connect_timeout=check(
+            _number, env, "IMAGE_API_CONNECT_TIMEOUT", unset.image_api_connect_timeout, low=0.1
+        ),
+        image_api_concurrency=check(
+            _number, env, "IMAGE_API_CONCURRENCY", unset.image_api_concurrency, low=1, high=256
+        ),
+        image_api_max_retries=check(_number, env, "IMAGE_API_MAX_RETRIES", unset.image_api_max_retries, low=0, high=10),
+        image_response_format=check(
+            _choice, env, "IMAGE_RESPONSE_FORMAT", unset.image_response_format, RESPONSE_FORMATS
+        ),
+        image_download_max_bytes=check(
+            _number, env, "IMAGE_DOWNLOAD_MAX_BYTES", unset.image_download_max_bytes, low=1024
+        ),
+        image_download_timeout=check(_number, env, "IMAGE_DOWNLOAD_TIMEOUT", unset.image_download_timeout, low=1.0),
+        prompt_max_length=check(
+            _number, env, "PROMPT_MAX_LENGTH", unset.prompt_max_length, low=1, high=PROMPT_LIMIT_DISCORD_MAX
+        ),
+        user_hash_salt=_text(env, "USER_HASH_SALT", unset.user_hash_salt),
+        data_dir=(data_dir := Path(_text(env, "DATA_DIR", str(unset.data_dir)))),
         database_url=check(_database_url, env, data_dir),
-        edit_max_attachments=check(_number, env, "EDIT_MAX_ATTACHMENTS", 4, int, low=1, high=MAX_EDIT_OPTIONS),
-        edit_picture_max_bytes=check(_number, env, "EDIT_PICTURE_MAX_BYTES", 20 * 1024 * 1024, int, low=1024),
-        edit_picture_max_pixels=check(_number, env, "EDIT_PICTURE_MAX_PIXELS", 40_000_000, int, low=4096),
-        edit_input_mode=check(_choice, env, "EDIT_INPUT_MODE", "data_url", INPUT_MODES),
-        model_max_pictures=check(_max_pictures, _text(env, "IMAGE_MODEL_MAX_PICTURES", DEFAULT_MODEL_MAX_PICTURES)),
-        limit_user_daily_images=check(_number, env, "LIMIT_USER_DAILY_IMAGES", 25, int, low=0),
-        limit_server_daily_images=check(_number, env, "LIMIT_SERVER_DAILY_IMAGES", 250, int, low=0),
-        limit_server_monthly_budget=check(_dollars, env, "LIMIT_SERVER_MONTHLY_BUDGET"),
-        limit_cooldown_seconds=check(_number, env, "LIMIT_COOLDOWN_SECONDS", 10, int, low=0, high=86400),
-        limit_concurrent_jobs=check(_number, env, "LIMIT_CONCURRENT_JOBS", 2, int, low=0),
-        limit_max_count=check(_number, env, "LIMIT_MAX_COUNT", 4, int, low=0, high=10),
-        limit_max_quality=check(_choice, env, "LIMIT_MAX_QUALITY", "2k", QUALITIES),
-        global_daily_images=check(_number, env, "GLOBAL_DAILY_IMAGES", 0, int, low=0),
-        global_monthly_budget=check(_dollars, env, "GLOBAL_MONTHLY_BUDGET", DEFAULT_GLOBAL_MONTHLY_BUDGET),
-        image_prices=check(_prices, _text(env, "IMAGE_PRICES", DEFAULT_PRICES)),
-        queue_max_per_user=check(_number, env, "QUEUE_MAX_PER_USER", 3, int, low=0),
-        queue_max_per_server=check(_number, env, "QUEUE_MAX_PER_SERVER", 50, int, low=0),
-        shutdown_grace=check(_number, env, "SHUTDOWN_GRACE_SECONDS", 5.0, float, low=0.0, high=3600.0),
-        progress_interval=check(_number, env, "PROGRESS_INTERVAL_SECONDS", 3.0, float, low=0.5, high=60.0),
-        interaction_token_lifetime=check(_number, env, "INTERACTION_TOKEN_LIFETIME", 900.0, float, low=1.0, high=900.0),
+        edit_max_attachments=check(
+            _number, env, "EDIT_MAX_ATTACHMENTS", unset.edit_max_attachments, low=1, high=MAX_EDIT_OPTIONS
+        ),
+        edit_picture_max_bytes=check(_number, env, "EDIT_PICTURE_MAX_BYTES", unset.edit_picture_max_bytes, low=1024),
+        edit_picture_max_pixels=check(_number, env, "EDIT_PICTURE_MAX_PIXELS", unset.edit_picture_max_pixels, low=4096),
+        edit_input_mode=check(_choice, env, "EDIT_INPUT_MODE", unset.edit_input_mode, INPUT_MODES),
+        model_max_pictures=check(_max_pictures, env),
+        limit_defaults=_limit_defaults(env, check),
+        global_daily_images=check(_number, env, "GLOBAL_DAILY_IMAGES", unset.global_daily_images, low=0),
+        global_monthly_budget=check(_dollars, env, "GLOBAL_MONTHLY_BUDGET", unset.global_monthly_budget),
+        image_prices=check(_prices, env),
+        queue_max_per_user=check(_number, env, "QUEUE_MAX_PER_USER", unset.queue_max_per_user, low=0),
+        queue_max_per_server=check(_number, env, "QUEUE_MAX_PER_SERVER", unset.queue_max_per_server, low=0),
+        shutdown_grace=check(_number, env, "SHUTDOWN_GRACE_SECONDS", unset.shutdown_grace, low=0.0, high=3600.0),
+        progress_interval=check(_number, env, "PROGRESS_INTERVAL_SECONDS", unset.progress_interval, low=0.5, high=60.0),
+        interaction_token_lifetime=check(
+            _number, env, "INTERACTION_TOKEN_LIFETIME", unset.interaction_token_lifetime, low=1.0, high=900.0
+        ),
         dev_guild_ids=check(_ids, env, "DEV_GUILD_IDS"),
         owner_ids=frozenset(check(_ids, env, "OWNER_IDS") or ()),
         log_level=check(_log_level, env),
-        log_format=check(_choice, env, "LOG_FORMAT", "text", ("text", "json")),
-        log_prompts=check(_flag, env, "LOG_PROMPTS", default=False),
-        health_host=_text(env, "HEALTH_HOST", "127.0.0.1"),
+        log_format=check(_choice, env, "LOG_FORMAT", unset.log_format, LOG_FORMATS),
+        log_prompts=check(_flag, env, "LOG_PROMPTS", default=unset.log_prompts),
+        health_host=_text(env, "HEALTH_HOST", unset.health_host),
         health_port=check(_optional_port, env, "HEALTH_PORT"),
-        discord_api_base_url=check(_url, env, "DISCORD_API_BASE_URL", "https://discord.com/api/v10", ("http", "https")),
-        discord_gateway_url=check(_url, env, "DISCORD_GATEWAY_URL", "wss://gateway.discord.gg/", ("ws", "wss")),
-        sync_commands=check(_flag, env, "SYNC_COMMANDS", default=True),
-        shard_count=(count := check(_number, env, "SHARD_COUNT", 0, int, low=1, high=MAX_SHARDS)) or None,
+        discord_api_base_url=check(_url, env, "DISCORD_API_BASE_URL", unset.discord_api_base_url, ("http", "https")),
+        discord_gateway_url=check(_url, env, "DISCORD_GATEWAY_URL", unset.discord_gateway_url, ("ws", "wss")),
+        sync_commands=check(_flag, env, "SYNC_COMMANDS", default=unset.sync_commands),
+        shard_count=(count := check(_number, env, "SHARD_COUNT", 0, low=1, high=MAX_SHARDS)) or None,
         shard_ids=(shard_ids := check(_shard_ids, env, count)),  # count: 0 when unset, None when bad
         instance_name=check(_instance_name, env, shard_ids),
-        instance_timeout=check(_number, env, "INSTANCE_TIMEOUT_SECONDS", 60.0, float, low=2.0, high=3600.0),
+        instance_timeout=check(_number, env, "INSTANCE_TIMEOUT_SECONDS", unset.instance_timeout, low=2.0, high=3600.0),
     )
     check.raise_if_any()
     return Settings(**values)
@@ -188,12 +198,12 @@ def _required(env: Mapping[str, str], name: str) -> str:
     return value
 
 
-def _number(
-    env: Mapping[str, str], name: str, default: T, kind: Callable[[str], T], *, low: T, high: T | None = None
-) -> T:
+def _number(env: Mapping[str, str], name: str, default: T, *, low: T, high: T | None = None) -> T:
+    """A number of the default's type (a whole one for an int default), between `low` and `high`."""
     raw = env.get(name, "").strip()
     if not raw:
         return default
+    kind = type(default)
     try:
         value = kind(raw)
     except ValueError:
@@ -217,7 +227,7 @@ def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
 
 
 def _models(env: Mapping[str, str]) -> tuple[str, ...]:
-    models = _list(env, "IMAGE_MODELS") or DEFAULT_MODELS
+    models = _list(env, "IMAGE_MODELS") or _DEFAULTS.image_models
     if len(models) > MAX_MODELS:
         raise SettingsError(f"IMAGE_MODELS lists {len(models)} models; Discord offers at most {MAX_MODELS} choices")
     return models
@@ -263,7 +273,7 @@ def _instance_name(env: Mapping[str, str], shard_ids: tuple[int, ...] | None) ->
         raise SettingsError(f"INSTANCE_NAME={name!r} must be 1-64 letters, digits, '.', '-' or '_'")
     if name:
         return name
-    return "main" if shard_ids is None else "shards-" + "-".join(map(str, shard_ids))
+    return _DEFAULTS.instance_name if shard_ids is None else "shards-" + "-".join(map(str, shard_ids))
 
 
 def _url(env: Mapping[str, str], name: str, default: str, schemes: tuple[str, ...]) -> str:
@@ -285,16 +295,18 @@ def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
 
 
 def _database_url(env: Mapping[str, str], data_dir: Path) -> str:
-    url = _text(env, "DATABASE_URL", f"sqlite:///{data_dir / 'imagebot.db'}")
+    url = _text(env, "DATABASE_URL", _sqlite_url(data_dir))
     if not url.startswith(("sqlite:///", "postgresql://", "postgres://")):
         raise SettingsError("DATABASE_URL must start with sqlite:/// or postgresql://")
     return url
 
 
-def _max_pictures(raw: str) -> dict[str, int]:
+def _max_pictures(env: Mapping[str, str]) -> dict[str, int]:
     """`model=count` pairs; `*` is the count for models not listed."""
+    if not (items := _list(env, "IMAGE_MODEL_MAX_PICTURES")):
+        return dict(_DEFAULTS.model_max_pictures)
     limits: dict[str, int] = {}
-    for item in _list({"IMAGE_MODEL_MAX_PICTURES": raw}, "IMAGE_MODEL_MAX_PICTURES"):
+    for item in items:
         model, _, count = item.partition("=")
         if not model.strip() or not count.strip().isdigit() or not 1 <= int(count) <= 16:
             raise SettingsError(f"IMAGE_MODEL_MAX_PICTURES: {item!r} must be model=count with a count of 1 to 16")
@@ -303,7 +315,7 @@ def _max_pictures(raw: str) -> dict[str, int]:
     return limits
 
 
-def _dollars(env: Mapping[str, str], name: str, default: int = 0) -> int:
+def _dollars(env: Mapping[str, str], name: str, default: int) -> int:
     """Dollars as micro-dollars; `default` (micro-dollars) when unset or empty."""
     if not (raw := env.get(name, "").strip()):
         return default
@@ -313,20 +325,43 @@ def _dollars(env: Mapping[str, str], name: str, default: int = 0) -> int:
         raise SettingsError(f"{name}={raw!r} must be an amount of dollars, e.g. 25 or 12.50") from None
 
 
-def _prices(raw: str) -> dict[str, int]:
+def _limit_defaults(env: Mapping[str, str], check: _Problems) -> ServerLimits | None:
+    """Every server's limits until its moderators change them: the operator's setting of each limit that has one,
+    read as its spec says; None when one is bad (each bad one kept by `check`)."""
+    values: dict[str, Any] = {
+        spec.name: check(_limit_setting, env, spec.kind, spec.setting) for spec in LIMITS if spec.setting
+    }
+    if any(value is None for value in values.values()):
+        return None
+    return dataclasses.replace(DEFAULT_LIMITS, **values)
+
+
+def _limit_setting(env: Mapping[str, str], kind: Kind, setting: OperatorSetting) -> LimitValue:
+    """The operator's setting of one limit's default, checked as that kind of limit is."""
+    match kind, setting.default:
+        case Kind.COUNT | Kind.SECONDS, int(count):
+            return _number(env, setting.name, count, low=0, high=setting.high)
+        case Kind.MONEY, int(micro_dollars):
+            return _dollars(env, setting.name, micro_dollars)
+        case Kind.QUALITY, str(quality):
+            return _choice(env, setting.name, quality, QUALITIES)
+    raise TypeError(f"{setting.name}: no operator setting reads a {kind.value} limit")
+
+
+def _prices(env: Mapping[str, str]) -> dict[str, int]:
     try:
-        return parse_prices(raw)
+        return parse_prices(_text(env, "IMAGE_PRICES", DEFAULT_PRICES))
     except ValueError as error:
         raise SettingsError(f"IMAGE_PRICES: {error}") from None
 
 
 def _optional_port(env: Mapping[str, str], name: str) -> int | None:
     """A TCP port, or None (the feature off) when unset."""
-    return _number(env, name, 0, int, low=1, high=65535) if env.get(name, "").strip() else None
+    return _number(env, name, 0, low=1, high=65535) if env.get(name, "").strip() else None
 
 
 def _log_level(env: Mapping[str, str]) -> str:
-    level = _text(env, "LOG_LEVEL", "INFO").upper()
+    level = _text(env, "LOG_LEVEL", _DEFAULTS.log_level).upper()
     if not isinstance(logging.getLevelName(level), int):
         raise SettingsError(f"LOG_LEVEL={level!r} must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
     return level

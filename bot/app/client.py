@@ -4,6 +4,7 @@ import asyncio
 import hashlib
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 import aiohttp
 import discord
@@ -12,28 +13,25 @@ from discord.ext import commands
 from discord.gateway import DiscordWebSocket
 from discord.shard import Shard
 
-from bot.app.commands.admin import admin_group
-from bot.app.commands.edit import edit_command
-from bot.app.commands.edit_menu import edit_menu
-from bot.app.commands.help import help_command
-from bot.app.commands.imagine import imagine_command
-from bot.app.commands.limits import limits_group
-from bot.app.commands.member import history_command, quota_command
-from bot.app.commands.usage import usage_command
+from bot.app.admin.cog import Admin
+from bot.app.edit.cog import Edit
 from bot.app.errors import ImageTree
 from bot.app.health import HealthServer
+from bot.app.help.cog import Help
 from bot.app.i18n.translator import CatalogueTranslator
+from bot.app.imagine.cog import Imagine
+from bot.app.limits.cog import Limits
 from bot.app.liveness import Heartbeat
 from bot.app.progress import ProgressBoard
 from bot.app.recovery import tell_interrupted
-from bot.app.views.cancel import CancelButton
-from bot.app.views.results import ResultButton
+from bot.app.results.buttons import JobButton
+from bot.app.usage.cog import Usage
+from bot.app.usage.member import MemberUsage
 from bot.core.accounting import Accountant
 from bot.core.generation import GenerationService, RequestRules
 from bot.core.imageapi import ImageAPIClient, ImageAPIConfig
 from bot.core.inputs import DISCORD_CDN_ORIGINS, PictureFetcher
 from bot.core.jobs import JobResult, JobService
-from bot.core.limits import ServerLimits
 from bot.core.metrics import Metrics
 from bot.core.policy import Policy
 from bot.core.queue import FairQueue
@@ -61,6 +59,7 @@ class ImageBot(commands.AutoShardedBot):
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False  # the bot never uses voice
         intents = discord.Intents.none()
         intents.guilds = True
+        shards: dict[str, Any] = {} if settings.shard_ids is None else {"shard_ids": list(settings.shard_ids)}
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,
@@ -72,20 +71,22 @@ class ImageBot(commands.AutoShardedBot):
             member_cache_flags=discord.MemberCacheFlags.none(),
             connector=aiohttp.TCPConnector(limit=DISCORD_CONNECTIONS),
             shard_count=settings.shard_count,
-            shard_ids=list(settings.shard_ids) if settings.shard_ids is not None else None,
+            **shards,
         )
         self.settings = settings
-        self.api_session: aiohttp.ClientSession | None = None
-        self.picture_session: aiohttp.ClientSession | None = None
-        self.storage: Storage | None = None
-        self.slots: SharedSlotGate | None = None
-        self.heartbeat: Heartbeat | None = None
+        self.metrics = Metrics()
+        self.global_caps = global_caps(settings)
+        # The services, built once in setup_hook (they need the running loop and the database), before the commands.
+        self.storage: Storage
         self.generation: GenerationService
         self.fetcher: PictureFetcher
         self.policy: Policy
         self.jobs: JobService
-        self.progress: ProgressBoard | None = None
-        self.metrics = Metrics()
+        self.progress: ProgressBoard
+        self.api_session: aiohttp.ClientSession | None = None
+        self.picture_session: aiohttp.ClientSession | None = None
+        self.slots: SharedSlotGate | None = None
+        self.heartbeat: Heartbeat | None = None
         self.health: HealthServer | None = None
         self._recovery: asyncio.Task[None] | None = None
 
@@ -118,9 +119,8 @@ class ImageBot(commands.AutoShardedBot):
             max_pixels=settings.edit_picture_max_pixels,
             timeout=settings.image_download_timeout,
         )
-        self.policy = Policy(self.storage, limit_defaults(settings))
-        deployment_caps = global_caps(settings)
-        accountant = Accountant(self.storage, settings.image_prices, deployment_caps)
+        self.policy = Policy(self.storage, settings.limit_defaults)
+        accountant = Accountant(self.storage, settings.image_prices, self.global_caps)
         queue: FairQueue[JobResult] = FairQueue(
             settings.image_api_concurrency,
             max_per_user=settings.queue_max_per_user,
@@ -128,7 +128,15 @@ class ImageBot(commands.AutoShardedBot):
             gate=self.slots,
         )
         self.jobs = JobService(
-            self.generation, self.fetcher, self.storage, self.policy, accountant, queue, settings.edit_input_mode
+            self.generation,
+            self.fetcher,
+            self.storage,
+            self.policy,
+            accountant,
+            queue,
+            settings.edit_input_mode,
+            self.metrics,
+            log_prompts=settings.log_prompts,
         )
         self.progress = ProgressBoard(self.jobs, interval=settings.progress_interval)
         self.progress.start()
@@ -136,16 +144,9 @@ class ImageBot(commands.AutoShardedBot):
         if settings.health_port is not None:
             self.health = HealthServer(self, self.metrics, settings.health_host, settings.health_port)
             await self.health.start()
-        self.tree.add_command(imagine_command(self.jobs))
-        self.tree.add_command(edit_command(self.jobs, settings.edit_max_attachments))
-        self.tree.add_command(edit_menu())
-        self.tree.add_command(limits_group())
-        self.tree.add_command(usage_command())
-        self.tree.add_command(admin_group(self.policy, self.storage, settings.owner_ids, deployment_caps))
-        self.tree.add_command(quota_command(self.policy, self.storage, deployment_caps))
-        self.tree.add_command(history_command(self.storage))
-        self.tree.add_command(help_command())
-        self.add_dynamic_items(ResultButton, CancelButton)
+        for cog in (Imagine(self), Edit(self), Limits(self), Usage(self), MemberUsage(self), Admin(self), Help(self)):
+            await self.add_cog(cog)
+        self.add_dynamic_items(JobButton)
         await self.tree.set_translator(CatalogueTranslator())  # name and description localizations, sent at sync
         # one process syncs for all of them: the one with shard 0 (every process sends the same commands)
         if settings.sync_commands and (settings.shard_ids is None or 0 in settings.shard_ids):
@@ -173,8 +174,9 @@ class ImageBot(commands.AutoShardedBot):
         except (OSError, aiohttp.ClientError, TimeoutError) as error:
             raise GatewayUnreachable(str(gateway)) from error
         # the rest as in discord.py's own launch_shard, which has no hook for its retry policy
-        shard = Shard(ws, self, self._AutoShardedClient__queue.put_nowait)
-        self._AutoShardedClient__shards[shard_id] = shard
+        # discord.py keeps both under name-mangled attributes of AutoShardedClient
+        shard = Shard(ws, self, getattr(self, "_AutoShardedClient__queue").put_nowait)  # noqa: B009
+        getattr(self, "_AutoShardedClient__shards")[shard_id] = shard  # noqa: B009
         shard.launch()
 
     def shard_states(self) -> dict[int, bool]:
@@ -192,7 +194,7 @@ class ImageBot(commands.AutoShardedBot):
             await self.jobs.close(self.settings.shutdown_grace)
             if left := await self.jobs.wait_idle(FAREWELL_SECONDS):
                 log.warning("stopping with %d jobs unsettled; they are released at the next start", left)
-        if self.progress is not None:
+        if hasattr(self, "progress"):
             await self.progress.stop()
         if self.heartbeat is not None:
             await self.heartbeat.stop()
@@ -204,7 +206,7 @@ class ImageBot(commands.AutoShardedBot):
                 await session.close()
         if self.health is not None:
             await self.health.stop()  # late: it says "unhealthy" while the bot stops
-        if self.storage is not None:
+        if hasattr(self, "storage"):
             try:
                 await self.storage.leave()
             except Exception:  # the others then take over what is left once this instance's heartbeat is stale
@@ -223,19 +225,6 @@ def image_api_config(settings: Settings) -> ImageAPIConfig:
         response_format=settings.image_response_format,
         download_max_bytes=settings.image_download_max_bytes,
         download_timeout=settings.image_download_timeout,
-    )
-
-
-def limit_defaults(settings: Settings) -> ServerLimits:
-    """The limits of a server whose moderators have changed nothing."""
-    return ServerLimits(
-        user_daily_images=settings.limit_user_daily_images,
-        server_daily_images=settings.limit_server_daily_images,
-        monthly_budget=settings.limit_server_monthly_budget,
-        cooldown_seconds=settings.limit_cooldown_seconds,
-        concurrent_jobs=settings.limit_concurrent_jobs,
-        max_count=settings.limit_max_count,
-        max_quality=settings.limit_max_quality,
     )
 
 

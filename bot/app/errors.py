@@ -2,11 +2,13 @@
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 import discord
 from discord import app_commands
 
 from bot.app.i18n import catalogue
+from bot.app.limit_text import channel_mentions
 from bot.app.posting import elsewhere_may_work, to_channel_or_dm
 from bot.core import errors
 from bot.core.pricing import micro_to_dollars
@@ -94,6 +96,8 @@ def _params(error: errors.BotError) -> dict[str, object]:
         if error.limit in ("server_budget", "global_budget"):
             params["used"], params["allowed"] = micro_to_dollars(error.used), micro_to_dollars(error.allowed)
         params["resets"] = discord.utils.format_dt(error.resets_at, "R") if error.resets_at else ""
+    if isinstance(error, errors.ChannelNotAllowed):
+        params["channels"] = channel_mentions(error.channels)
     if isinstance(error, errors.PromptBlocked):
         params["word"] = in_code(error.word)
     if isinstance(error, errors.InvalidChoice):
@@ -164,5 +168,5 @@ def _name(interaction: discord.Interaction) -> str:
     """What the member used: a command's name, or a button's or form's custom id."""
     if interaction.command is not None:
         return f"command {interaction.command.qualified_name}"
-    data = interaction.data or {}
+    data: dict[str, Any] = dict(interaction.data or {})
     return f"component {data.get('custom_id', '?')}"

@@ -63,21 +63,41 @@ async def to_channel_or_dm(interaction: discord.Interaction, content: str, **mes
     `message` holds send() arguments other than content (`embed`, `files`, `view`); a `files` factory is called
     for each try, since an upload consumes its files. None, logged, when neither way works.
     """
-    files: Callable[[], list[discord.File]] | None = message.pop("files", None)
-    metrics: Metrics | None = getattr(interaction.client, "metrics", None)
-    user = interaction.user
-    mention = discord.AllowedMentions(everyone=False, roles=False, users=[user])
     channel = interaction.channel
-    if isinstance(channel, discord.abc.Messageable) and interaction.app_permissions >= NEEDED_TO_POST:
+    allowed = interaction.app_permissions >= NEEDED_TO_POST
+    target = channel if isinstance(channel, discord.abc.Messageable) and allowed else None
+    user = interaction.user
+
+    async def direct() -> discord.abc.Messageable:
+        return user
+
+    metrics: Metrics | None = getattr(interaction.client, "metrics", None)
+    return await channel_or_dm(target, user.id, direct, content, metrics, **message)
+
+
+async def channel_or_dm(
+    channel: discord.abc.Messageable | None,
+    user_id: int,
+    direct: Callable[[], Awaitable[discord.abc.Messageable]],
+    content: str,
+    metrics: Metrics | None = None,
+    **message: Any,
+) -> discord.Message | None:
+    """Post in `channel` mentioning the member (with retries), or else in their direct messages, reached through
+    `direct` only when needed; None, logged, when neither way works."""
+    files: Callable[[], list[discord.File]] | None = message.pop("files", None)
+    if channel is not None:
+        mention = discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(user_id)])
         try:
             return await with_retries(
                 lambda: channel.send(content, files=files() if files else [], allowed_mentions=mention, **message),
                 metrics,
             )
         except discord.HTTPException:
-            log.warning("could not post in channel %s for user %s", interaction.channel_id, user.id, exc_info=True)
+            log.warning("could not post in channel %s for user %s", getattr(channel, "id", "?"), user_id, exc_info=True)
     try:
+        user = await direct()
         return await with_retries(lambda: user.send(content, files=files() if files else [], **message), metrics)
     except discord.HTTPException:
-        log.error("could not reach user %s in channel %s or by direct message", user.id, interaction.channel_id)
+        log.error("could not reach user %s in channel %s or by direct message", user_id, getattr(channel, "id", "?"))
         return None

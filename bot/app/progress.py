@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import discord
 
 from bot.app.i18n import catalogue
-from bot.app.views.cancel import cancel_view
+from bot.app.results.buttons import cancel_view
 from bot.core.jobs import JobService
 from bot.core.queue import Place, QueueState
 

@@ -5,8 +5,10 @@ import logging
 import discord
 
 from bot.app.i18n import catalogue
+from bot.app.posting import channel_or_dm
 from bot.app.render import shorten
-from bot.app.views.results import ResultButton
+from bot.app.results.buttons import JobButton
+from bot.core.metrics import Metrics
 from bot.core.storage import JobRecord
 
 log = logging.getLogger(__name__)
@@ -30,17 +32,15 @@ async def _tell(client: discord.Client, record: JobRecord) -> None:
     prompt = discord.utils.escape_markdown(shorten(" ".join(record.prompt.split()), PROMPT_PREVIEW))
     text = catalogue.text(locale, "recovery.interrupted", user=f"<@{record.user_id}>", prompt=prompt)
     view = discord.ui.View(timeout=None)
-    view.add_item(ResultButton("reroll", record.id, catalogue.text(locale, "button.retry")))
+    view.add_item(JobButton("reroll", record.id, catalogue.text(locale, "button.retry")))
     channel = _channel(client, record)
-    if isinstance(channel, discord.abc.Messageable):
-        try:
-            mention = discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(record.user_id)])
-            await channel.send(text, view=view, allowed_mentions=mention)
-            return
-        except discord.HTTPException:
-            log.warning("could not post in channel %s about job %s; trying a direct message", channel, record.id)
-    user = await client.fetch_user(record.user_id)
-    await user.send(text, view=view)
+
+    async def direct() -> discord.abc.Messageable:
+        return await client.fetch_user(record.user_id)
+
+    metrics: Metrics | None = getattr(client, "metrics", None)
+    postable = channel if isinstance(channel, discord.abc.Messageable) else None
+    await channel_or_dm(postable, record.user_id, direct, text, metrics, view=view)
 
 
 def _channel(client: discord.Client, record: JobRecord) -> object:

@@ -24,7 +24,7 @@ the MRO, so a new subclass inherits its parent's message until it gets its own.
     ├── JobCancelled              a job stopped before it finished: by its requester or at shutdown
     ├── NotAllowedHere            the server's rules (or the bot's admins) refuse the request
     │   ├── OutsideServer         used outside a server, where no server's rules could apply
-    │   ├── ChannelNotAllowed     not in this channel; `channels` lists where
+    │   ├── ChannelNotAllowed     not in this channel; `channels` are the ids of those allowed
     │   ├── EditDisabled          editing is switched off in this server
     │   ├── CountAboveLimit
     │   ├── QualityAboveLimit
@@ -160,7 +160,9 @@ class OutsideServer(NotAllowedHere):
 
 
 class ChannelNotAllowed(NotAllowedHere):
-    def __init__(self, channels: str) -> None:
+    """Not in this channel; `channels` are the ids of those where the commands work."""
+
+    def __init__(self, channels: tuple[int, ...]) -> None:
         super().__init__("not allowed in this channel")
         self.channels = channels
 

@@ -8,13 +8,14 @@ too big it is scaled down step by step, aspect ratio kept, at a middling quality
 import io
 import math
 from dataclasses import dataclass
+from typing import cast
 
 from PIL import Image
 
 from bot.core.imageapi.answers import ImageBytes
 from bot.core.images import ImageFormat
 
-QUALITIES = (90, 80, 70, 60)
+JPEG_QUALITIES = (90, 80, 70, 60)  # tried in turn, best first
 SCALED_QUALITY = 75  # once scaling, fewer pixels at a decent quality look better than more at a poor one
 SCALE_STEP = 0.75
 MIN_SIDE = 16  # the floor: an image this small fits any upload limit worth having, so giving up is theoretical
@@ -43,7 +44,7 @@ def fit_image(image: ImageBytes, limit: int) -> FittedImage:
         picture = _scaled(picture, WEBP_MAX_SIDE / max(picture.size))
 
     data: bytes | None = None
-    for quality in QUALITIES:
+    for quality in JPEG_QUALITIES:
         data = _encode(picture, image_format, quality)
         if data is not None and len(data) <= limit:
             return FittedImage(ImageBytes(data, image_format), original, reencoded=True, size=picture.size)
@@ -62,7 +63,7 @@ def _flattened(source: Image.Image) -> Image.Image:
     """RGBA when transparency is actually used (an alpha channel or palette transparency), else RGB."""
     if source.mode in _ALPHA_MODES or "transparency" in source.info:
         rgba = source.convert("RGBA")
-        minimum_alpha = rgba.getextrema()[3][0]
+        minimum_alpha, _ = cast("tuple[int, int]", rgba.getchannel("A").getextrema())  # one band: (lowest, highest)
         if minimum_alpha < 255:
             return rgba
         return rgba.convert("RGB")

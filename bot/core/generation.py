@@ -1,5 +1,6 @@
 """Turning what a member asked for into a checked image API request, and running it."""
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -12,9 +13,9 @@ from bot.core.errors import (
     PromptTooLong,
     TooManyPictures,
 )
-from bot.core.imageapi import QUALITIES, Generation, GenerationRequest, ImageAPIClient, hash_user
-from bot.core.inputs import PictureRef
+from bot.core.imageapi import QUALITIES, Generation, ImageAPIClient, hash_user
 from bot.core.metrics import Metrics
+from bot.core.request import ImageRequest
 
 MAX_COUNT = 10  # the spec's bound on `n`
 
@@ -29,21 +30,6 @@ ASPECT_SIZES: dict[str, str] = {
     "3:4": "960x1280",
 }
 STYLES = ("vivid", "natural")  # the spec's `style` values
-
-
-@dataclass(frozen=True, slots=True)
-class ImageAsk:
-    """What a member asked for, before any check."""
-
-    prompt: str
-    user_id: int
-    guild_id: int | None = None
-    model: str | None = None
-    count: int = 1
-    size: str | None = None
-    quality: str | None = None
-    style: str | None = None
-    pictures: tuple[PictureRef, ...] = ()  # input pictures of an edit, in order
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +80,9 @@ class GenerationService:
     def rules(self) -> RequestRules:
         return self._rules
 
-    def prepare(self, ask: ImageAsk) -> GenerationRequest:
-        """The API request for an ask; raises an InvalidRequest subclass when a rule is broken."""
+    def prepare(self, ask: ImageRequest) -> ImageRequest:
+        """The request checked and normalised (canonical choices, the model filled in); raises an InvalidRequest
+        subclass when a rule is broken."""
         prompt = ask.prompt.strip()
         if not prompt:
             raise PromptEmpty
@@ -106,14 +93,13 @@ class GenerationService:
             raise CountOutOfRange(ask.count, 1, MAX_COUNT)
         if len(ask.pictures) > (allowed := self._rules.pictures_allowed(model)):
             raise TooManyPictures(len(ask.pictures), allowed, model)
-        return GenerationRequest(
+        return dataclasses.replace(
+            ask,
             prompt=prompt,
             model=model,
-            n=ask.count,
             size=normal_size(ask.size),
             quality=normal_choice("quality", ask.quality, QUALITIES),
             style=normal_choice("style", ask.style, STYLES),
-            user=hash_user(ask.user_id, self._user_salt),
         )
 
     def _model(self, asked: str | None) -> str:
@@ -125,10 +111,11 @@ class GenerationService:
             raise ModelNotAllowed(asked, self._rules.models)
         return model
 
-    async def generate(self, request: GenerationRequest) -> Generation:
-        """Run a prepared request; raises an ImageAPIError subclass on failure."""
+    async def generate(self, request: ImageRequest, user_id: int, images: tuple[str, ...] = ()) -> Generation:
+        """Run a prepared request for a member, with its input pictures as the API takes them; raises an
+        ImageAPIError subclass on failure. The member is named upstream only by an opaque id."""
         try:
-            generation = await self._client.generate(request)
+            generation = await self._client.generate(request, user=hash_user(user_id, self._user_salt), images=images)
         except ImageAPIError as error:
             if self._metrics is not None:
                 self._metrics.gateway_error(type(error).__name__)

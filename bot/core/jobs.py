@@ -12,17 +12,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Protocol
 
-from bot.core.accounting import Accountant
-from bot.core.errors import OutsideServer, QueueClosed, QueueFull, QuotaExceeded
+from bot.core.accounting import Accountant, Allowance
+from bot.core.errors import BotError, OutsideServer, QueueClosed, QueueFull, QuotaExceeded, TooManyPictures
 from bot.core.fitting import FittedImage, fit_image
-from bot.core.generation import GenerationService, ImageAsk
-from bot.core.imageapi import GenerationRequest, ImageBytes
+from bot.core.generation import GenerationService
+from bot.core.imageapi import ImageBytes
 from bot.core.inputs import PictureFetcher, PictureRef, encode_for_api
-from bot.core.limits import Requester, caps_for, check_request
-from bot.core.log_context import job_context
+from bot.core.limits import Requester, ServerLimits, caps_for, check_request
+from bot.core.log_context import job_context, prompt_for_log
+from bot.core.metrics import Metrics, job_outcome
 from bot.core.policy import Policy
 from bot.core.queue import FairQueue, Place
+from bot.core.request import ImageRequest
 from bot.core.storage import Caps, JobRecord, JobStatus, PictureSource, Storage, new_job_id
 
 log = logging.getLogger(__name__)
@@ -54,12 +57,37 @@ class Job:
     quotas it counts against."""
 
     record: JobRecord
-    request: GenerationRequest
+    request: ImageRequest  # prepared: checked and normalised
     caps: Caps = field(default_factory=Caps)
 
     @property
     def id(self) -> str:
         return self.record.id
+
+
+class DeliveryPort(Protocol):
+    """What the place a request came from does for its job (the Discord layer implements it); the job service
+    decides when."""
+
+    @property
+    def upload_limit(self) -> int:
+        """The most bytes one image may have where the result is delivered."""
+        ...
+
+    async def accept(self) -> None:
+        """The request passed its checks: acknowledge it (before anything slow)."""
+
+    def show_progress(self, job_id: str) -> None:
+        """Keep showing where the job stands in the queue, until `stop_progress`."""
+
+    async def stop_progress(self, job_id: str) -> None:
+        """Stop showing progress; nothing shown may land after this returns."""
+
+    async def deliver(self, job: "Job", result: "JobResult") -> int | None:
+        """Post the job's images; the id of the first message posted, or None when none got out."""
+
+    async def tell_failure(self, error: Exception) -> None:
+        """Tell the member why the request was refused or failed (before `accept`: privately)."""
 
 
 class JobService:
@@ -74,8 +102,12 @@ class JobService:
         accountant: Accountant,
         queue: FairQueue[JobResult],
         input_mode: str,
+        metrics: Metrics | None = None,
+        log_prompts: bool = False,
     ) -> None:
         self._generation = generation
+        self._metrics = metrics or Metrics()
+        self._log_prompts = log_prompts
         self._fetcher = fetcher
         self._storage = storage
         self._policy = policy
@@ -96,7 +128,58 @@ class JobService:
     def policy(self) -> Policy:
         return self._policy
 
-    async def create(self, ask: ImageAsk, kind: JobKind, requester: Requester) -> Job:
+    async def handle(self, ask: ImageRequest, kind: JobKind, requester: Requester, port: DeliveryPort) -> None:
+        """A member's request from start to end: checked (a refusal is told before `accept`), recorded, booked,
+        queued, generated, fitted, delivered through `port`, then settled or refunded, and counted in the metrics.
+        Failures are told through the port, never raised."""
+        try:
+            job = await self.create(ask, kind, requester)
+        except BotError as error:
+            self._metrics.job_finished(job_outcome(error), 0)
+            await port.tell_failure(error)
+            return
+        await port.accept()
+        with job_context(job.id, job.record.guild_id, job.record.user_id):  # every line below names the job
+            try:
+                delivered = await self._deliver(job, port)
+            except Exception as error:
+                self._metrics.job_finished(job_outcome(error), 0)
+                await port.tell_failure(error)
+                return
+        self._metrics.job_finished("delivered", delivered)
+
+    async def _deliver(self, job: Job, port: DeliveryPort) -> int:
+        """Run an accepted job and deliver its images; returns how many were delivered."""
+        record = job.record
+        log.info(
+            "job %s: %s for user %s in guild %s (model=%s n=%d quality=%s pictures=%d) %s",
+            job.id,
+            record.kind,
+            record.user_id,
+            record.guild_id,
+            record.model,
+            record.n,
+            record.quality or "1k",
+            len(record.pictures),
+            prompt_for_log(record.prompt, self._log_prompts),
+        )
+        await self.submit(job, port.upload_limit)
+        port.show_progress(job.id)
+        try:
+            result = await self.outcome(job)
+        finally:
+            await port.stop_progress(job.id)  # no progress may land on top of the result
+        generated = len(result.images)
+        try:
+            message_id = await port.deliver(job, result)
+        except Exception:
+            await self.finish(job, JobStatus.FAILED, generated=generated)  # billed upstream all the same
+            raise
+        await self.finish(job, JobStatus.DONE, delivered=generated, generated=generated, message_id=message_id)
+        log.info("job %s: delivered %d images in %.1fs", job.id, generated, result.seconds)
+        return generated
+
+    async def create(self, ask: ImageRequest, kind: JobKind, requester: Requester) -> Job:
         """A new job for `ask`; raises a BotError when a rule refuses it. Cheap: callers run it before the defer."""
         if self._queue.closed:
             raise QueueClosed
@@ -104,31 +187,49 @@ class JobService:
             raise OutsideServer  # no server's quotas or budget could count it
         await self._policy.check_not_blocked(requester)
         limits = await self._policy.limits(requester.guild_id)
-        if ask.model is None and limits.models and self._generation.rules.default_model not in limits.models:
-            ask = dataclasses.replace(ask, model=limits.models[0])  # the server's first model is its default
+        if ask.model is None:
+            ask = dataclasses.replace(ask, model=self._default_model(limits))
         request = self._generation.prepare(ask)
         edit = kind is not JobKind.IMAGINE
-        check_request(limits, requester, request.model, request.n, request.quality, request.prompt, edit)
-        self._fetcher.precheck(ask.pictures)
+        model = request.model or ""  # prepare() filled it in
+        check_request(limits, requester, model, request.count, request.quality, request.prompt, edit)
+        self._fetcher.precheck(request.pictures)
         record = JobRecord(
             id=new_job_id(),
             kind=kind,
-            user_id=ask.user_id,
-            guild_id=ask.guild_id,
+            user_id=requester.user_id,
+            guild_id=requester.guild_id,
             channel_id=requester.channel_id,
             prompt=request.prompt,
-            model=request.model,
-            n=request.n,
+            model=model,
+            n=request.count,
             size=request.size,
             quality=request.quality,
             style=request.style,
-            pictures=tuple(PictureSource(picture.name, picture.url) for picture in ask.pictures),
+            pictures=tuple(PictureSource(picture.name, picture.url) for picture in request.pictures),
         )
         return Job(record, request, caps_for(limits, requester.role_ids))
 
-    async def again(self, record: JobRecord, requester: Requester) -> Job:
-        """The same request as an earlier job, as a new job of the requester's (checked against today's rules)."""
-        return await self.create(ask_of(record, requester.user_id), JobKind(record.kind), requester)
+    async def allowance(self, requester: Requester) -> Allowance:
+        """What the member may still ask for here, as the next booking would count it."""
+        limits = await self._policy.limits(requester.guild_id)
+        caps = caps_for(limits, requester.role_ids)
+        return await self._accountant.allowance(requester.guild_id or 0, requester.user_id, caps, datetime.now(UTC))
+
+    async def highest_quality(self, requester: Requester) -> str:
+        """The highest quality the server allows: what Upscale renders at."""
+        return (await self._policy.limits(requester.guild_id)).max_quality
+
+    async def check_pictures(self, count: int, requester: Requester) -> None:
+        """Refuse `count` input pictures when the model a request here uses by default takes fewer."""
+        model = self._default_model(await self._policy.limits(requester.guild_id))
+        if count > (allowed := self._generation.rules.pictures_allowed(model)):
+            raise TooManyPictures(count, allowed, model)
+
+    def _default_model(self, limits: ServerLimits) -> str:
+        """The deployment's default model, unless the server allows only others: then the server's first."""
+        default = self._generation.rules.default_model
+        return limits.models[0] if limits.models and default not in limits.models else default
 
     async def load(self, job_id: str) -> JobRecord | None:
         return await self._storage.load_job(job_id)
@@ -194,11 +295,10 @@ class JobService:
         """A job's work once it has a slot: fetch and check its pictures, ask the image API, fit the images."""
         # the queue's worker task doesn't inherit the submitter's context: name the job again
         with job_context(job.id, job.record.guild_id, job.record.user_id):
-            request = job.request
-            if refs := [PictureRef(source.name, source.url) for source in job.record.pictures]:
-                pictures = await self._fetcher.fetch_all(refs)
-                request = dataclasses.replace(request, images=encode_for_api(pictures, self._input_mode))
-            generation = await self._generation.generate(request)
+            images: tuple[str, ...] = ()
+            if refs := job.request.pictures:
+                images = encode_for_api(await self._fetcher.fetch_all(refs), self._input_mode)
+            generation = await self._generation.generate(job.request, job.record.user_id, images)
             fitted = [await self._fit(image, upload_limit) for image in generation.images]
             return JobResult(fitted, generation.seconds)
 
@@ -229,12 +329,10 @@ class JobService:
             self._idle.set()
 
 
-def ask_of(record: JobRecord, user_id: int) -> ImageAsk:
-    """The ask that reproduces a recorded job."""
-    return ImageAsk(
+def request_of(record: JobRecord) -> ImageRequest:
+    """The request that reproduces a recorded job."""
+    return ImageRequest(
         prompt=record.prompt,
-        user_id=user_id,
-        guild_id=record.guild_id,
         model=record.model,
         count=record.n,
         size=record.size,

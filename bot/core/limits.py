@@ -1,7 +1,10 @@
-"""A server's limits: what each one means, how moderators write it, and what a request must satisfy.
+"""A server's limits: the one table that declares them, how moderators write them, and what a request must satisfy.
 
-Every server starts from the operator's defaults (settings); moderators override single limits, stored as
-JSON text by name. Checks here are pure; counting usage against quotas happens atomically in storage.
+Each limit is declared once, in `LIMITS`: its name, its kind of value (which says how moderators write it and how
+it is stored) and the operator's setting of its default, if it has one. Every server starts from the operator's
+defaults (settings); moderators override single limits, stored as JSON text by name. How a value reads for
+people is the Discord layer's business (its catalogue words it in each language). Checks here are pure; counting
+usage against quotas happens atomically in storage.
 """
 
 import dataclasses
@@ -10,13 +13,16 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from enum import Enum
+from typing import Any, TypeAlias
 
 from bot.core import errors
 from bot.core.generation import MAX_COUNT
 from bot.core.imageapi import QUALITIES
-from bot.core.pricing import dollars_to_micro, micro_to_dollars
+from bot.core.pricing import dollars_to_micro
 from bot.core.storage import Caps
+
+LimitValue: TypeAlias = int | str | bool | tuple[str, ...] | tuple[int, ...] | tuple[tuple[int, int], ...]
 
 QUALITY_RANK = {quality: rank for rank, quality in enumerate(QUALITIES)}
 MAX_WORD_PATTERN = 100
@@ -31,9 +37,96 @@ LOOKALIKES = str.maketrans(
 FLAG_WORDS = {"yes": True, "on": True, "true": True, "1": True, "no": False, "off": False, "false": False, "0": False}
 
 
+class Kind(Enum):
+    """What a limit's value is: how moderators write it, how it is stored and, in the Discord layer, how it reads."""
+
+    COUNT = "count"  # images or jobs; 0 is unlimited
+    MONEY = "money"  # micro-dollars; 0 is unlimited
+    SECONDS = "seconds"  # 0 is none
+    QUALITY = "quality"  # the highest of QUALITIES allowed
+    MODELS = "models"  # model names; none is every model
+    FLAG = "flag"
+    CHANNELS = "channels"  # channel ids; none is every channel
+    ROLES = "roles"  # role ids
+    ROLE_QUOTAS = "role_quotas"  # (role id, images a day) pairs
+    WORDS = "words"  # blocked words or patterns
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorSetting:
+    """The operator's setting of a limit's default for every server (read by `bot.settings`)."""
+
+    name: str  # the environment variable, e.g. LIMIT_USER_DAILY_IMAGES
+    default: LimitValue  # its value when unset
+    high: int | None = None  # the largest value the operator may set
+
+
+@dataclass(frozen=True, slots=True)
+class LimitSpec:
+    """One limit: everything about it but its wording, which the catalogue holds as `limit.<name>`."""
+
+    name: str  # the ServerLimits field, the stored name and the catalogue's `limit.<name>`
+    kind: Kind
+    setting: OperatorSetting | None = None  # without one, every server starts from the ServerLimits default
+    high: int | None = None  # the largest value moderators may set
+
+    @property
+    def written(self) -> bool:
+        """Whether moderators write the value as text (`/limits set`); the other kinds have commands of their own."""
+        return self.kind in _PARSERS
+
+
+# How moderators write each kind of value with `/limits set` (the others have commands of their own); each
+# raises ValueError or KeyError for text that isn't one. `models` are those the bot offers.
+_PARSERS: dict[Kind, Callable[[str, LimitSpec, tuple[str, ...]], LimitValue]] = {
+    Kind.COUNT: lambda raw, spec, _: _count(raw, spec.high),
+    Kind.SECONDS: lambda raw, spec, _: _count(raw, spec.high),
+    Kind.MONEY: lambda raw, _, __: dollars_to_micro(raw),
+    Kind.QUALITY: lambda raw, _, __: _one_of(raw.lower(), QUALITIES),
+    Kind.MODELS: lambda raw, _, models: _models(raw, models),
+    Kind.FLAG: lambda raw, _, __: FLAG_WORDS[raw.lower()],
+}
+# How a stored (JSON) value of each kind is read back; each raises ValueError, TypeError or KeyError for one
+# that isn't.
+_LOADERS: dict[Kind, Callable[[Any], LimitValue]] = {
+    Kind.COUNT: int,
+    Kind.MONEY: int,
+    Kind.SECONDS: int,
+    Kind.QUALITY: lambda value: _one_of(str(value), QUALITIES),
+    Kind.MODELS: lambda value: tuple(str(item) for item in value),
+    Kind.FLAG: bool,
+    Kind.CHANNELS: lambda value: tuple(int(item) for item in value),
+    Kind.ROLES: lambda value: tuple(int(item) for item in value),
+    Kind.ROLE_QUOTAS: lambda value: tuple((int(role), int(images)) for role, images in value),
+    Kind.WORDS: lambda value: tuple(str(item) for item in value),
+}
+
+
+LIMITS = (
+    LimitSpec("user_daily_images", Kind.COUNT, OperatorSetting("LIMIT_USER_DAILY_IMAGES", 25)),
+    LimitSpec("server_daily_images", Kind.COUNT, OperatorSetting("LIMIT_SERVER_DAILY_IMAGES", 250)),
+    LimitSpec("monthly_budget", Kind.MONEY, OperatorSetting("LIMIT_SERVER_MONTHLY_BUDGET", 0)),
+    LimitSpec("cooldown_seconds", Kind.SECONDS, OperatorSetting("LIMIT_COOLDOWN_SECONDS", 10, high=86400)),
+    LimitSpec("concurrent_jobs", Kind.COUNT, OperatorSetting("LIMIT_CONCURRENT_JOBS", 2)),
+    LimitSpec("max_count", Kind.COUNT, OperatorSetting("LIMIT_MAX_COUNT", 4, high=MAX_COUNT), high=MAX_COUNT),
+    LimitSpec("max_quality", Kind.QUALITY, OperatorSetting("LIMIT_MAX_QUALITY", "2k")),
+    LimitSpec("models", Kind.MODELS),
+    LimitSpec("edit_allowed", Kind.FLAG),
+    LimitSpec("channels", Kind.CHANNELS),
+    LimitSpec("exempt_roles", Kind.ROLES),
+    LimitSpec("role_daily_images", Kind.ROLE_QUOTAS),
+    LimitSpec("blocked_words", Kind.WORDS),
+    LimitSpec("moderator_roles", Kind.ROLES),
+)
+SPECS = {spec.name: spec for spec in LIMITS}
+LIMIT_NAMES = tuple(SPECS)
+SCALAR_LIMITS = tuple(spec.name for spec in LIMITS if spec.written)  # set with one value (`/limits set`)
+
+
 @dataclass(frozen=True, slots=True)
 class ServerLimits:
-    """One server's limits; 0 and empty mean unlimited (or: every model, every channel)."""
+    """One server's limits, a field for each of `LIMITS` in its order. The field defaults limit nothing (0 and
+    empty mean unlimited, or: every model, every channel); servers start from the operator's defaults."""
 
     user_daily_images: int = 0
     server_daily_images: int = 0
@@ -51,6 +144,11 @@ class ServerLimits:
     moderator_roles: tuple[int, ...] = ()
 
 
+# A server's limits while neither the operator nor its moderators set any: each setting's own default.
+_OPERATOR_DEFAULTS: dict[str, Any] = {spec.name: spec.setting.default for spec in LIMITS if spec.setting is not None}
+DEFAULT_LIMITS = dataclasses.replace(ServerLimits(), **_OPERATOR_DEFAULTS)
+
+
 @dataclass(frozen=True, slots=True)
 class Requester:
     """Who asks, and where: what the checks need to know about a member."""
@@ -62,48 +160,22 @@ class Requester:
     parent_channel_id: int | None = None  # a thread's channel: allowing a channel allows its threads
 
 
-# Limits moderators set with one value (`/limits set`); the list-valued ones have commands of their own.
-SCALAR_LIMITS = (
-    "user_daily_images",
-    "server_daily_images",
-    "monthly_budget",
-    "cooldown_seconds",
-    "concurrent_jobs",
-    "max_count",
-    "max_quality",
-    "models",
-    "edit_allowed",
-)
-LIST_LIMITS = ("channels", "exempt_roles", "role_daily_images", "blocked_words", "moderator_roles")
-LIMIT_NAMES = SCALAR_LIMITS + LIST_LIMITS
-
-
-def parse_limit(name: str, text: str, models: tuple[str, ...]) -> Any:
+def parse_limit(name: str, text: str, models: tuple[str, ...]) -> LimitValue:
     """The value of limit `name` as a moderator wrote it; raises InvalidLimitValue saying what is expected."""
-    parsers: dict[str, Callable[[str], Any]] = {
-        "user_daily_images": _count,
-        "server_daily_images": _count,
-        "cooldown_seconds": _count,
-        "concurrent_jobs": _count,
-        "monthly_budget": dollars_to_micro,
-        "max_count": lambda raw: _bounded(raw, 0, MAX_COUNT),
-        "max_quality": lambda raw: _one_of(raw.lower(), QUALITIES),
-        "models": lambda raw: _models(raw, models),
-        "edit_allowed": lambda raw: FLAG_WORDS[raw.strip().lower()],
-    }
-    if (parse := parsers.get(name)) is None:
+    spec = SPECS.get(name)
+    if spec is None or not spec.written:
         raise errors.InvalidChoice("limit", name, SCALAR_LIMITS)
     try:
-        return parse(text.strip())
+        return _PARSERS[spec.kind](text.strip(), spec, models)
     except (ValueError, KeyError):
         raise errors.InvalidLimitValue(name, text) from None
 
 
 def resolve(defaults: ServerLimits, overrides: Mapping[str, str]) -> ServerLimits:
     """The defaults with a server's stored overrides applied; unknown or unreadable entries are skipped."""
-    changes: dict[str, Any] = {}
+    changes: dict[str, Any] = {}  # by field name: replace() checks each against its field
     for name, raw in overrides.items():
-        if name in LIMIT_NAMES:
+        if name in SPECS:
             try:
                 changes[name] = decode(name, raw)
             except ValueError:
@@ -111,38 +183,17 @@ def resolve(defaults: ServerLimits, overrides: Mapping[str, str]) -> ServerLimit
     return dataclasses.replace(defaults, **changes)
 
 
-def decode(name: str, stored: str) -> Any:
-    """A stored value back in its limit's type; raises ValueError when it can't be read."""
+def decode(name: str, stored: str) -> LimitValue:
+    """A stored value back in its limit's type; raises ValueError when it can't be read (or no limit has `name`)."""
     try:
-        return _from_json(name, json.loads(stored))
+        return _LOADERS[SPECS[name].kind](json.loads(stored))
     except (TypeError, KeyError) as error:
         raise ValueError(f"{stored!r} is not a value of {name}") from error
 
 
-def to_json(name: str, value: Any) -> str:
+def to_json(name: str, value: LimitValue) -> str:
     """How a limit's value is stored."""
     return json.dumps(list(value) if isinstance(value, tuple) else value)
-
-
-def display(name: str, value: Any) -> str:
-    """A limit's value as moderators read it (ids as mentions, money in dollars, 0 as unlimited)."""
-    if name == "monthly_budget":
-        return micro_to_dollars(value) if value else "unlimited"
-    if name in ("channels",):
-        return ", ".join(f"<#{item}>" for item in value) or "all"
-    if name in ("exempt_roles", "moderator_roles"):
-        return ", ".join(f"<@&{item}>" for item in value) or "none"
-    if name == "role_daily_images":
-        return ", ".join(f"<@&{role}>: {images}" for role, images in value) or "none"
-    if name in ("models", "blocked_words"):
-        return ", ".join(f"`{item}`" for item in value) or ("all" if name == "models" else "none")
-    if name == "edit_allowed":
-        return "yes" if value else "no"
-    if name == "cooldown_seconds":
-        return f"{value} s" if value else "none"
-    if isinstance(value, int):
-        return str(value) if value else "unlimited"
-    return str(value)
 
 
 def check_request(
@@ -151,7 +202,7 @@ def check_request(
     """Refuse a request that breaks one of the server's rules (checked before anything is counted)."""
     channels = {requester.channel_id, requester.parent_channel_id} - {None}
     if limits.channels and not channels & set(limits.channels):
-        raise errors.ChannelNotAllowed(", ".join(f"<#{channel}>" for channel in limits.channels))
+        raise errors.ChannelNotAllowed(limits.channels)
     if edit and not limits.edit_allowed:
         raise errors.EditDisabled
     if limits.models and model not in limits.models:
@@ -212,16 +263,10 @@ def check_word_pattern(pattern: str) -> str:
     return cleaned
 
 
-def _count(raw: str) -> int:
-    if not raw.isdigit():
+def _count(raw: str, high: int | None) -> int:
+    if not raw.isdigit() or (high is not None and int(raw) > high):
         raise ValueError(raw)
     return int(raw)
-
-
-def _bounded(raw: str, low: int, high: int) -> int:
-    if not low <= (value := _count(raw)) <= high:
-        raise ValueError(raw)
-    return value
 
 
 def _one_of(raw: str, choices: tuple[str, ...]) -> str:
@@ -237,18 +282,3 @@ def _models(raw: str, known: tuple[str, ...]) -> tuple[str, ...]:
     if not chosen or any(model not in known for model in chosen):
         raise ValueError(raw)
     return chosen
-
-
-def _from_json(name: str, value: Any) -> Any:
-    """A stored value back in its field's type."""
-    if name == "role_daily_images":
-        return tuple((int(role), int(images)) for role, images in value)
-    if name in ("channels", "exempt_roles", "moderator_roles"):
-        return tuple(int(item) for item in value)
-    if name in ("models", "blocked_words"):
-        return tuple(str(item) for item in value)
-    if name == "edit_allowed":
-        return bool(value)
-    if name == "max_quality":
-        return _one_of(str(value), QUALITIES)
-    return int(value)

@@ -3,6 +3,10 @@
 from collections.abc import Mapping
 
 MICRO = 1_000_000  # micro-dollars in a dollar
+# Dollars per image (`parse_prices`): Gemini list prices of the default models; the Pro price for models not listed.
+DEFAULT_PRICES = (
+    "gemini-3-pro-image-preview=0.134,gemini-3-pro-image-preview@4k=0.24,gemini-2.5-flash-image=0.039,*=0.134"
+)
 
 
 def parse_prices(text: str) -> dict[str, int]:

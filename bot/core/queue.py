@@ -198,8 +198,8 @@ class FairQueue(Generic[T]):
         self._queued = 0
         for job in queued:
             _settle(job, QueueState.CANCELLED, JobCancelled("shutdown"))
-        for task in self._leasing:
-            task.cancel()
+        for leasing in self._leasing:
+            leasing.cancel()
         self._notify()
         running = dict(self._running)
         late: list[asyncio.Task[T]] = []
@@ -243,10 +243,10 @@ class FairQueue(Generic[T]):
         except Exception:  # the gate retries what it expects; anything else must not stall the queue
             log.exception("could not take a shared slot; trying again")
             await asyncio.sleep(GATE_RETRY_SECONDS)
-            self._leasing.discard(asyncio.current_task())  # type: ignore[arg-type]
+            self._leasing.discard(asyncio.current_task())
             self._dispatch()
             return
-        self._leasing.discard(asyncio.current_task())  # type: ignore[arg-type]
+        self._leasing.discard(asyncio.current_task())
         if self._queued == 0:  # cancelled or closed meanwhile
             await asyncio.shield(gate.release(lease))
             return

@@ -1,8 +1,8 @@
+from operator import attrgetter
 from pathlib import Path
 
 import pytest
 
-from bot.app.client import limit_defaults
 from bot.settings import DEFAULT_MODELS, Settings, SettingsError, load_settings
 
 REQUIRED = {"DISCORD_TOKEN": "discord-secret", "IMAGE_API_KEY": "api-secret"}
@@ -187,9 +187,10 @@ def test_bad_edit_and_storage_settings_are_named(env, named) -> None:
 
 def test_limit_defaults_and_prices_are_read() -> None:
     defaults = load_settings(REQUIRED)
-    assert (defaults.limit_user_daily_images, defaults.limit_server_daily_images) == (25, 250)
-    assert (defaults.limit_cooldown_seconds, defaults.limit_max_count, defaults.limit_max_quality) == (10, 4, "2k")
-    assert defaults.limit_server_monthly_budget == 0
+    limits = defaults.limit_defaults
+    assert (limits.user_daily_images, limits.server_daily_images) == (25, 250)
+    assert (limits.cooldown_seconds, limits.max_count, limits.max_quality) == (10, 4, "2k")
+    assert limits.monthly_budget == 0
     assert defaults.image_prices["gemini-3-pro-image-preview@4k"] == 240_000
 
     settings = load_settings(
@@ -201,21 +202,21 @@ def test_limit_defaults_and_prices_are_read() -> None:
             "IMAGE_PRICES": "a=0.5,*=0.1",
         }
     )
-    assert settings.limit_user_daily_images == 0
-    assert settings.limit_server_monthly_budget == 49_990_000
-    assert settings.limit_max_quality == "4k"
+    assert settings.limit_defaults.user_daily_images == 0
+    assert settings.limit_defaults.monthly_budget == 49_990_000
+    assert settings.limit_defaults.max_quality == "4k"
     assert settings.image_prices == {"a": 500_000, "*": 100_000}
 
 
 @pytest.mark.parametrize(
     ("name", "field"),
     [
-        ("LIMIT_USER_DAILY_IMAGES", "limit_user_daily_images"),
-        ("LIMIT_SERVER_DAILY_IMAGES", "limit_server_daily_images"),
-        ("LIMIT_SERVER_MONTHLY_BUDGET", "limit_server_monthly_budget"),
-        ("LIMIT_COOLDOWN_SECONDS", "limit_cooldown_seconds"),
-        ("LIMIT_CONCURRENT_JOBS", "limit_concurrent_jobs"),
-        ("LIMIT_MAX_COUNT", "limit_max_count"),
+        ("LIMIT_USER_DAILY_IMAGES", "limit_defaults.user_daily_images"),
+        ("LIMIT_SERVER_DAILY_IMAGES", "limit_defaults.server_daily_images"),
+        ("LIMIT_SERVER_MONTHLY_BUDGET", "limit_defaults.monthly_budget"),
+        ("LIMIT_COOLDOWN_SECONDS", "limit_defaults.cooldown_seconds"),
+        ("LIMIT_CONCURRENT_JOBS", "limit_defaults.concurrent_jobs"),
+        ("LIMIT_MAX_COUNT", "limit_defaults.max_count"),
         ("GLOBAL_DAILY_IMAGES", "global_daily_images"),
         ("GLOBAL_MONTHLY_BUDGET", "global_monthly_budget"),
         ("QUEUE_MAX_PER_USER", "queue_max_per_user"),
@@ -223,11 +224,11 @@ def test_limit_defaults_and_prices_are_read() -> None:
     ],
 )
 def test_0_is_accepted_wherever_it_means_unlimited(name: str, field: str) -> None:
-    assert getattr(load_settings(REQUIRED | {name: "0"}), field) == 0
+    assert attrgetter(field)(load_settings(REQUIRED | {name: "0"})) == 0
 
 
 def test_a_max_count_of_0_reaches_the_server_limits_as_0() -> None:
-    assert limit_defaults(load_settings(REQUIRED | {"LIMIT_MAX_COUNT": "0"})).max_count == 0
+    assert load_settings(REQUIRED | {"LIMIT_MAX_COUNT": "0"}).limit_defaults.max_count == 0
 
 
 @pytest.mark.parametrize(

@@ -1,20 +1,19 @@
 """/admin: the bot's admins block users and servers everywhere, see usage across servers, and re-sync commands."""
 
 import logging
-from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, TypeAlias
 
 import discord
 from discord import app_commands
 from discord.app_commands import Range
+from discord.ext import commands
 
 from bot.app.i18n import catalogue
-from bot.app.i18n.command_text import names, option_descriptions, option_names
+from bot.app.i18n.command_text import label, names, option_descriptions, option_names
 from bot.core.errors import NotPermitted
-from bot.core.policy import Policy
 from bot.core.pricing import micro_to_dollars
-from bot.core.storage import Block, Caps, Storage, UsageTotals, periods
+from bot.core.storage import Block, Caps, UsageTotals, periods
 
 if TYPE_CHECKING:
     from bot.app.client import ImageBot
@@ -27,82 +26,83 @@ MESSAGE_LIMIT = 2000  # Discord's limit for a message's content
 SNOWFLAKE_MAX = 2**64 - 1
 
 
-def admin_group(policy: Policy, storage: Storage, owner_ids: Collection[int], global_caps: Caps) -> app_commands.Group:
-    """The /admin group: hidden from all but server administrators, and refused to anyone not a bot admin.
+@app_commands.guild_only()
+@app_commands.allowed_contexts(guilds=True, dms=False, private_channels=False)  # guild_only leaves a group's open
+@app_commands.default_permissions(administrator=True)
+class Admin(
+    commands.GroupCog, group_name=label("command.admin.name"), group_description=label("command.admin.description")
+):
+    """/admin: hidden from all but server administrators, and refused to anyone not a bot admin."""
 
-    `global_caps` holds the deployment-wide caps, which /admin usage shows next to the totals they cap.
-    """
-    group = app_commands.Group(
-        **names("admin"),
-        guild_only=True,
-        allowed_contexts=app_commands.AppCommandContext(guild=True),  # guild_only alone leaves a group's contexts open
-        default_permissions=discord.Permissions(administrator=True),
-    )
+    def __init__(self, bot: "ImageBot") -> None:
+        self.bot = bot
+        self.owner_ids = bot.settings.owner_ids
+        super().__init__()
 
-    def require_admin(interaction: Interaction) -> None:
+    def require_admin(self, interaction: Interaction) -> None:
         # Server administrators see the group too, and Discord lets them change who sees it: check every use.
-        if interaction.user.id not in owner_ids:
+        if interaction.user.id not in self.owner_ids:
             raise NotPermitted("admin")
 
-    async def block(interaction: Interaction, kind: str, target: str, reason: str | None) -> None:
-        require_admin(interaction)
+    async def block(self, interaction: Interaction, kind: str, target: str, reason: str | None) -> None:
+        self.require_admin(interaction)
         if (target_id := parse_id(target)) is None:
             await answer(interaction, catalogue.text(interaction.locale, "admin.invalid_id", value=shown(target)))
             return
-        if kind == "user" and target_id in owner_ids:
+        if kind == "user" and target_id in self.owner_ids:
             await answer(interaction, catalogue.text(interaction.locale, "admin.block.admin"))
             return
-        added = await policy.block(kind, target_id, reason, interaction.user.id)
+        added = await self.bot.policy.block(kind, target_id, reason, interaction.user.id)
         log.info("admin %s blocked %s %s (new: %s)", interaction.user.id, kind, target_id, added)
         key = f"admin.block.{kind}.{'added' if added else 'exists'}"
         await answer(interaction, catalogue.text(interaction.locale, key, id=target_id))
 
-    async def unblock(interaction: Interaction, kind: str, target: str) -> None:
-        require_admin(interaction)
+    async def unblock(self, interaction: Interaction, kind: str, target: str) -> None:
+        self.require_admin(interaction)
         if (target_id := parse_id(target)) is None:
             await answer(interaction, catalogue.text(interaction.locale, "admin.invalid_id", value=shown(target)))
             return
-        removed = await policy.unblock(kind, target_id)
+        removed = await self.bot.policy.unblock(kind, target_id)
         log.info("admin %s unblocked %s %s (was blocked: %s)", interaction.user.id, kind, target_id, removed)
         key = f"admin.unblock.{kind}.{'removed' if removed else 'missing'}"
         await answer(interaction, catalogue.text(interaction.locale, key, id=target_id))
 
-    @group.command(**names("admin.block-user"))
+    @app_commands.command(**names("admin.block-user"))
     @app_commands.rename(**option_names("admin.block-user", "user_id", "reason"))
     @app_commands.describe(**option_descriptions("admin.block-user", "user_id", "reason"))
     async def block_user(
-        interaction: Interaction, user_id: Range[str, 1, 40], reason: Range[str, 1, MAX_REASON] | None = None
+        self, interaction: Interaction, user_id: Range[str, 1, 40], reason: Range[str, 1, MAX_REASON] | None = None
     ) -> None:
-        await block(interaction, "user", user_id, reason)
+        await self.block(interaction, "user", user_id, reason)
 
-    @group.command(**names("admin.unblock-user"))
+    @app_commands.command(**names("admin.unblock-user"))
     @app_commands.rename(**option_names("admin.unblock-user", "user_id"))
     @app_commands.describe(**option_descriptions("admin.unblock-user", "user_id"))
-    async def unblock_user(interaction: Interaction, user_id: Range[str, 1, 40]) -> None:
-        await unblock(interaction, "user", user_id)
+    async def unblock_user(self, interaction: Interaction, user_id: Range[str, 1, 40]) -> None:
+        await self.unblock(interaction, "user", user_id)
 
-    @group.command(**names("admin.block-server"))
+    @app_commands.command(**names("admin.block-server"))
     @app_commands.rename(**option_names("admin.block-server", "server_id", "reason"))
     @app_commands.describe(**option_descriptions("admin.block-server", "server_id", "reason"))
     async def block_server(
-        interaction: Interaction, server_id: Range[str, 1, 40], reason: Range[str, 1, MAX_REASON] | None = None
+        self, interaction: Interaction, server_id: Range[str, 1, 40], reason: Range[str, 1, MAX_REASON] | None = None
     ) -> None:
-        await block(interaction, "guild", server_id, reason)
+        await self.block(interaction, "guild", server_id, reason)
 
-    @group.command(**names("admin.unblock-server"))
+    @app_commands.command(**names("admin.unblock-server"))
     @app_commands.rename(**option_names("admin.unblock-server", "server_id"))
     @app_commands.describe(**option_descriptions("admin.unblock-server", "server_id"))
-    async def unblock_server(interaction: Interaction, server_id: Range[str, 1, 40]) -> None:
-        await unblock(interaction, "guild", server_id)
+    async def unblock_server(self, interaction: Interaction, server_id: Range[str, 1, 40]) -> None:
+        await self.unblock(interaction, "guild", server_id)
 
-    @group.command(**names("admin.blocks"))
-    async def blocks(interaction: Interaction) -> None:
-        require_admin(interaction)
-        await answer(interaction, blocks_text(await storage.blocks(), interaction.locale))
+    @app_commands.command(**names("admin.blocks"))
+    async def blocks(self, interaction: Interaction) -> None:
+        self.require_admin(interaction)
+        await answer(interaction, blocks_text(await self.bot.storage.blocks(), interaction.locale))
 
-    @group.command(**names("admin.usage"))
-    async def usage(interaction: Interaction) -> None:
-        require_admin(interaction)
+    @app_commands.command(**names("admin.usage"))
+    async def usage(self, interaction: Interaction) -> None:
+        self.require_admin(interaction)
         now = datetime.now(UTC)
         day_start, next_day, month_start, next_month = periods(now)
         spans = (
@@ -113,19 +113,17 @@ def admin_group(policy: Policy, storage: Storage, owner_ids: Collection[int], gl
         locale = interaction.locale
         lines = [catalogue.text(locale, "admin.usage.title")]
         for name, since, until in spans:
-            totals = await storage.usage_totals(None, since, until)
+            totals = await self.bot.storage.usage_totals(None, since, until)
             line = usage_line(catalogue.text(locale, f"admin.usage.{name}"), totals, locale)
-            lines.append(with_global_cap(line, name, global_caps, locale))
+            lines.append(with_global_cap(line, name, self.bot.global_caps, locale))
         await answer(interaction, "\n".join(lines))
 
-    @group.command(**names("admin.sync"))
-    async def sync(interaction: Interaction) -> None:
-        require_admin(interaction)
+    @app_commands.command(**names("admin.sync"))
+    async def sync(self, interaction: Interaction) -> None:
+        self.require_admin(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)  # syncing can outlast the 3 s deadline
-        await interaction.client.sync_commands()
+        await self.bot.sync_commands()
         await interaction.edit_original_response(content=catalogue.text(interaction.locale, "admin.synced"))
-
-    return group
 
 
 def parse_id(text: str) -> int | None:

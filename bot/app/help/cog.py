@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 import discord
 from discord import app_commands
+from discord.ext import commands
 
 from bot.app.i18n import catalogue
 from bot.app.i18n.command_text import names
@@ -20,25 +21,24 @@ MODERATOR_COMMANDS = ("limits", "usage")
 ADMIN_COMMANDS = ("admin",)
 
 
-def help_command() -> app_commands.Command:
-    @app_commands.command(
-        **names("help"),
-    )
+class Help(commands.Cog):
+    def __init__(self, bot: "ImageBot") -> None:
+        self.bot = bot
+
+    @app_commands.command(**names("help"))
     @app_commands.guild_only()
-    async def help_(interaction: Interaction) -> None:
+    async def help_(self, interaction: Interaction) -> None:
         locale = interaction.locale
-        sections = [("help.members", MEMBER_COMMANDS)]
+        sections: list[tuple[str, tuple[str, ...]]] = [("help.members", MEMBER_COMMANDS)]
         if await _is_moderator(interaction):
             sections.append(("help.moderators", MODERATOR_COMMANDS))
-        if interaction.user.id in interaction.client.settings.owner_ids:
+        if interaction.user.id in self.bot.settings.owner_ids:
             sections.append(("help.admins", ADMIN_COMMANDS))
         embed = discord.Embed(title=catalogue.text(locale, "help.title"), colour=discord.Colour.blurple())
-        for heading, commands in sections:
-            lines = [catalogue.text(locale, f"help.command.{name}") for name in commands]
+        for heading, names_ in sections:
+            lines = [catalogue.text(locale, f"help.command.{name}") for name in names_]
             embed.add_field(name=catalogue.text(locale, heading), value="\n".join(lines), inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True)
-
-    return help_
 
 
 async def _is_moderator(interaction: Interaction) -> bool:

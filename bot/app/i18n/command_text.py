@@ -4,6 +4,8 @@ The English text comes from en-US, so a command is defined by its key path alone
 same key in other languages (see `translator.py` for the key scheme).
 """
 
+from typing import TypedDict
+
 from discord.app_commands import locale_str
 
 from bot.app.i18n import catalogue
@@ -14,7 +16,12 @@ def label(key: str, **params: object) -> locale_str:
     return locale_str(catalogue.text(catalogue.FALLBACK, key, **params), key=key, **params)
 
 
-def names(path: str) -> dict[str, locale_str]:
+class CommandNames(TypedDict):
+    name: locale_str
+    description: locale_str
+
+
+def names(path: str) -> CommandNames:
     """`name=` and `description=` for the command or subcommand at `path` (e.g. "limits.set")."""
     return {"name": label(f"command.{path}.name"), "description": label(f"command.{path}.description")}
 

@@ -1,18 +1,19 @@
-"""What the result buttons do: reroll the job, edit or upscale one of its images, delete the message."""
+"""What a job's buttons do: reroll it, edit or upscale one of its images, delete its message, cancel it."""
 
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import discord
 
-from bot.app.delivery import run_and_deliver, start_job
+from bot.app.delivery import start_job
+from bot.app.i18n import catalogue
 from bot.app.pictures import message_pictures
 from bot.app.requester import requester_of
-from bot.app.views.prompt_modal import FormAnswers, JobForm
+from bot.app.results.form import FormAnswers, JobForm
 from bot.core.errors import ResultGone
-from bot.core.generation import ImageAsk
 from bot.core.inputs import PictureRef
-from bot.core.jobs import UPSCALE_PROMPT, JobKind
+from bot.core.jobs import UPSCALE_PROMPT, JobKind, request_of
+from bot.core.request import ImageRequest
 from bot.core.storage import JobRecord
 
 if TYPE_CHECKING:
@@ -22,11 +23,8 @@ Action = Callable[["discord.Interaction[ImageBot]", JobRecord], Awaitable[None]]
 
 
 async def reroll(interaction: "discord.Interaction[ImageBot]", record: JobRecord) -> None:
-    """The same request again, as a new result."""
-    jobs = interaction.client.jobs
-    job = await jobs.again(record, requester_of(interaction))
-    await interaction.response.defer(thinking=True)
-    await run_and_deliver(interaction, jobs, job)
+    """The same request again, as a new result (also the Retry of a job a crash cut off)."""
+    await start_job(interaction, request_of(record), JobKind(record.kind))
 
 
 async def edit(interaction: "discord.Interaction[ImageBot]", record: JobRecord) -> None:
@@ -35,8 +33,8 @@ async def edit(interaction: "discord.Interaction[ImageBot]", record: JobRecord) 
     pictures = _result_pictures(interaction)
 
     async def submit(submitted: "discord.Interaction[ImageBot]", answers: FormAnswers) -> None:
-        ask = _ask_from(record, submitted, answers.prompt, pictures[answers.picture])
-        await start_job(submitted, bot.jobs, ask, JobKind.EDIT)
+        ask = _ask_from(record, answers.prompt, pictures[answers.picture])
+        await start_job(submitted, ask, JobKind.EDIT)
 
     form = JobForm(
         interaction.locale,
@@ -52,11 +50,11 @@ async def upscale(interaction: "discord.Interaction[ImageBot]", record: JobRecor
     """Re-render one image of this result at the highest quality the server allows; asks which one of several."""
     bot = interaction.client
     pictures = _result_pictures(interaction)
-    quality = (await bot.jobs.policy.limits(interaction.guild_id)).max_quality
+    quality = await bot.jobs.highest_quality(requester_of(interaction))
 
     async def submit(submitted: "discord.Interaction[ImageBot]", answers: FormAnswers) -> None:
-        ask = _ask_from(record, submitted, UPSCALE_PROMPT, pictures[answers.picture], quality=quality)
-        await start_job(submitted, bot.jobs, ask, JobKind.UPSCALE)
+        ask = _ask_from(record, UPSCALE_PROMPT, pictures[answers.picture], quality=quality)
+        await start_job(submitted, ask, JobKind.UPSCALE)
 
     if len(pictures) == 1:
         await submit(interaction, FormAnswers())
@@ -72,7 +70,16 @@ async def delete(interaction: "discord.Interaction[ImageBot]", record: JobRecord
     await interaction.delete_original_response()
 
 
-ACTIONS: dict[str, Action] = {"reroll": reroll, "edit": edit, "upscale": upscale, "delete": delete}
+async def cancel(interaction: "discord.Interaction[ImageBot]", record: JobRecord) -> None:
+    """Take the queued job out of the queue; its own response then says it was cancelled."""
+    if interaction.client.jobs.cancel(record.id):
+        await interaction.response.defer()
+    else:
+        text = catalogue.text(interaction.locale, "progress.too_late_to_cancel")
+        await interaction.response.send_message(text, ephemeral=True)
+
+
+ACTIONS: dict[str, Action] = {"reroll": reroll, "edit": edit, "upscale": upscale, "delete": delete, "cancel": cancel}
 
 
 def _result_pictures(interaction: discord.Interaction) -> list[PictureRef]:
@@ -82,19 +89,10 @@ def _result_pictures(interaction: discord.Interaction) -> list[PictureRef]:
     return pictures
 
 
-def _ask_from(
-    record: JobRecord,
-    interaction: discord.Interaction,
-    prompt: str,
-    picture: PictureRef,
-    *,
-    quality: str | None = None,
-) -> ImageAsk:
-    """An ask on one picture of a result, with the result's model, size and quality."""
-    return ImageAsk(
+def _ask_from(record: JobRecord, prompt: str, picture: PictureRef, *, quality: str | None = None) -> ImageRequest:
+    """A request on one picture of a result, with the result's model, size and quality."""
+    return ImageRequest(
         prompt=prompt,
-        user_id=interaction.user.id,
-        guild_id=interaction.guild_id,
         model=record.model,
         size=record.size,
         quality=quality or record.quality,

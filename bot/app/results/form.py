@@ -2,6 +2,7 @@
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import discord
 
@@ -10,6 +11,9 @@ from bot.app.i18n import catalogue
 from bot.core.errors import InvalidChoice
 from bot.core.generation import MAX_COUNT
 from bot.core.imageapi import QUALITIES
+
+if TYPE_CHECKING:
+    from bot.app.client import ImageBot
 
 FORM_TIMEOUT = 15 * 60  # a form left open this long is forgotten; Discord's interaction token dies then too
 MAX_SELECT_OPTIONS = 25
@@ -23,7 +27,7 @@ class FormAnswers:
     quality: str | None = None
 
 
-Submit = Callable[[discord.Interaction, FormAnswers], Awaitable[None]]
+Submit = Callable[["discord.Interaction[ImageBot]", FormAnswers], Awaitable[None]]
 
 
 class JobForm(discord.ui.Modal):
@@ -41,10 +45,10 @@ class JobForm(discord.ui.Modal):
     ) -> None:
         super().__init__(title=catalogue.text(locale, title_key), timeout=FORM_TIMEOUT)
         self._submit = submit
-        self._prompt: discord.ui.TextInput | None = None
-        self._picture: discord.ui.Select | None = None
-        self._count: discord.ui.Select | None = None
-        self._quality: discord.ui.Select | None = None
+        self._prompt: discord.ui.TextInput[JobForm] | None = None
+        self._picture: discord.ui.Select[JobForm] | None = None
+        self._count: discord.ui.Select[JobForm] | None = None
+        self._quality: discord.ui.Select[JobForm] | None = None
         if prompt_max_length is not None:
             self._prompt = discord.ui.TextInput(
                 style=discord.TextStyle.paragraph,
@@ -63,20 +67,20 @@ class JobForm(discord.ui.Modal):
             self.add_item(discord.ui.Label(text=catalogue.text(locale, "modal.count.label"), component=self._count))
             self.add_item(discord.ui.Label(text=catalogue.text(locale, "modal.quality.label"), component=self._quality))
 
-    async def on_submit(self, interaction: discord.Interaction, /) -> None:
-        answers = FormAnswers(
-            prompt=self._prompt.value if self._prompt is not None else "",
-            picture=_chosen(self._picture, "picture"),
-            count=_chosen(self._count, "count") + 1,
-            quality=QUALITIES[_chosen(self._quality, "quality")] if self._quality is not None else None,
-        )
-        await self._submit(interaction, answers)
+    async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
+        try:
+            answers = FormAnswers(
+                prompt=self._prompt.value if self._prompt is not None else "",
+                picture=_chosen(self._picture, "picture"),
+                count=_chosen(self._count, "count") + 1,
+                quality=QUALITIES[_chosen(self._quality, "quality")] if self._quality is not None else None,
+            )
+            await self._submit(interaction, answers)
+        except Exception as error:  # a modal's errors would otherwise only be logged by discord.py
+            await report_failure(interaction, error)
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:
-        await report_failure(interaction, error)
 
-
-def _select(labels: list[str]) -> discord.ui.Select:
+def _select(labels: list[str]) -> "discord.ui.Select[JobForm]":
     """A single choice among `labels`, the first chosen by default; values are the indexes."""
     options = [
         discord.SelectOption(label=label, value=str(index), default=index == 0)
@@ -85,7 +89,7 @@ def _select(labels: list[str]) -> discord.ui.Select:
     return discord.ui.Select(options=options, min_values=1, max_values=1)
 
 
-def _chosen(select: discord.ui.Select | None, option: str) -> int:
+def _chosen(select: "discord.ui.Select[JobForm] | None", option: str) -> int:
     """The index chosen in `select` (0 when it wasn't asked); a value it never offered (a forged submission) is
     refused, since discord.py passes submitted values on unchecked."""
     if select is None or not select.values:

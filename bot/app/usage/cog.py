@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 import discord
 from discord import app_commands
+from discord.ext import commands
 
 from bot.app.i18n import catalogue
 from bot.app.i18n.command_text import names, option_descriptions, option_names
@@ -23,15 +24,16 @@ CHART_DAYS = 30
 TOP_USERS = 10
 
 
-def usage_command() -> app_commands.Command:
-    @app_commands.command(
-        **names("usage"),
-    )
+class Usage(commands.Cog):
+    def __init__(self, bot: "ImageBot") -> None:
+        self.bot = bot
+
+    @app_commands.command(**names("usage"))
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.rename(**option_names("usage", "member"))
     @app_commands.describe(**option_descriptions("usage", "member"))
-    async def usage(interaction: Interaction, member: discord.User | None = None) -> None:
+    async def usage(self, interaction: Interaction, member: discord.User | None = None) -> None:
         await require_moderator(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         guild_id = interaction.guild_id or 0
@@ -46,8 +48,6 @@ def usage_command() -> app_commands.Command:
             file=discord.File(io.BytesIO(chart), "usage.png"),
             allowed_mentions=discord.AllowedMentions.none(),
         )
-
-    return usage
 
 
 def windows(now: datetime) -> dict[str, tuple[datetime, datetime]]:

@@ -2,12 +2,20 @@
 
 from bot.core.imageapi.answers import ImageBytes
 from bot.core.imageapi.client import Generation, ImageAPIClient, ImageAPIConfig
-from bot.core.imageapi.request import QUALITIES, GenerationRequest, hash_user
+from bot.core.imageapi.request import (
+    DEFAULT_MODEL_MAX_PICTURES,
+    DEFAULT_MODELS,
+    QUALITIES,
+    RESPONSE_FORMATS,
+    hash_user,
+)
 
 __all__ = [
+    "DEFAULT_MODELS",
+    "DEFAULT_MODEL_MAX_PICTURES",
     "QUALITIES",
+    "RESPONSE_FORMATS",
     "Generation",
-    "GenerationRequest",
     "ImageAPIClient",
     "ImageAPIConfig",
     "ImageBytes",

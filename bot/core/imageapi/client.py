@@ -19,8 +19,9 @@ from bot.core.errors import (
     UpstreamTimeout,
 )
 from bot.core.imageapi.answers import ImageBytes, ImageLink, checked_image, classify_error, parse_success
-from bot.core.imageapi.request import GenerationRequest, build_body
+from bot.core.imageapi.request import build_body
 from bot.core.imageapi.retry import retry_delay, should_retry
+from bot.core.request import ImageRequest
 
 log = logging.getLogger(__name__)
 
@@ -66,19 +67,22 @@ class ImageAPIClient:
         self._rand = rand
         self._endpoint = f"{config.base_url.rstrip('/')}/v1/images/generations"
 
-    async def generate(self, request: GenerationRequest) -> Generation:
-        """Generate images, waiting for a free slot first; raises an ImageAPIError subclass."""
+    async def generate(
+        self, request: ImageRequest, *, user: str | None = None, images: tuple[str, ...] = ()
+    ) -> Generation:
+        """Generate the images of a prepared request, waiting for a free slot first; `user` is an opaque id, `images`
+        the input pictures as the API takes them. Raises an ImageAPIError subclass."""
+        body = build_body(request, self._config.response_format, user=user, images=images)
         async with self._slots:
             started = time.monotonic()
-            images = await self._generate_within(started + self._config.timeout, request)
-        return Generation(images, time.monotonic() - started)
+            made = await self._generate_within(started + self._config.timeout, body, request.count)
+        return Generation(made, time.monotonic() - started)
 
-    async def _generate_within(self, deadline: float, request: GenerationRequest) -> list[ImageBytes]:
-        body = build_body(request, self._config.response_format)
+    async def _generate_within(self, deadline: float, body: dict[str, object], count: int) -> list[ImageBytes]:
         attempt = 0
         while True:
             try:
-                raw = await self._post(body, deadline)
+                raw = await self._post(body, count, deadline)
                 sources = await asyncio.to_thread(parse_success, raw)  # big base64 answers stay off the loop
                 return [await self._fetch(source, deadline) for source in sources]
             except ImageAPIError as error:
@@ -91,10 +95,10 @@ class ImageAPIClient:
                 await self._sleep(delay)
                 attempt += 1
 
-    async def _post(self, body: dict[str, object], deadline: float) -> bytes:
+    async def _post(self, body: dict[str, object], count: int, deadline: float) -> bytes:
         headers = {"Authorization": f"Bearer {self._config.api_key}"}
         timeout = aiohttp.ClientTimeout(total=self._remaining(deadline), sock_connect=self._config.connect_timeout)
-        cap = self._config.download_max_bytes * int(body["n"]) * 4 // 3 + ANSWER_OVERHEAD  # base64 grows by 4/3
+        cap = self._config.download_max_bytes * count * 4 // 3 + ANSWER_OVERHEAD  # base64 grows by 4/3
         try:
             async with self._session.post(self._endpoint, json=body, headers=headers, timeout=timeout) as response:
                 if (raw := await _read_capped(response, cap)) is None:

@@ -22,5 +22,5 @@ def retry_delay(attempt: int, error: ImageAPIError, rand: Callable[[], float] = 
     """Exponential backoff with jitter; the server's own retry-after wins when it gives one."""
     if error.retry_after > 0:
         return error.retry_after * (1 + 0.1 * rand())
-    ceiling = min(MAX_DELAY, BASE_DELAY * 2**attempt)
+    ceiling = min(MAX_DELAY, BASE_DELAY * 2.0**attempt)
     return ceiling * (0.5 + 0.5 * rand())

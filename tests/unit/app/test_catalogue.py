@@ -91,3 +91,10 @@ def test_every_error_message_has_a_chinese_wording(error: errors.BotError) -> No
 
 def test_an_unknown_locale_falls_back_to_english() -> None:
     assert catalogue.text("xx-XX", "error.safety") == catalogue.text("en-US", "error.safety")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_refused_channel_names_the_allowed_ones_as_mentions(locale: str) -> None:
+    message = user_message(errors.ChannelNotAllowed((5, 6)), locale)
+    assert "<#5>, <#6>" in message
+    assert "{" not in message

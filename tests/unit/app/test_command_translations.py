@@ -8,20 +8,19 @@ import discord
 import pytest
 from discord import app_commands
 from discord.app_commands import TranslationContextLocation, locale_str
+from discord.ext import commands
 
-from bot.app.commands.admin import admin_group
-from bot.app.commands.edit import edit_command
-from bot.app.commands.edit_menu import edit_menu
-from bot.app.commands.help import help_command
-from bot.app.commands.imagine import imagine_command
-from bot.app.commands.limits import limits_group
-from bot.app.commands.member import history_command, quota_command
-from bot.app.commands.usage import usage_command
+from bot.app.admin.cog import Admin
+from bot.app.edit.cog import Edit
+from bot.app.help.cog import Help
 from bot.app.i18n import catalogue
 from bot.app.i18n.translator import CatalogueTranslator
+from bot.app.imagine.cog import Imagine
+from bot.app.limits.cog import Limits
+from bot.app.usage.cog import Usage
+from bot.app.usage.member import MemberUsage
 from bot.core.generation import RequestRules
 from bot.core.limits import LIMIT_NAMES, SCALAR_LIMITS
-from bot.core.storage import Caps
 
 ZH = discord.Locale.chinese
 LITERAL = {"1K", "2K", "4K", "model-a", "model-b"}  # identifiers, the same in every language
@@ -39,19 +38,17 @@ class Recorder(app_commands.Translator):
 
 
 def all_commands() -> list[app_commands.Command | app_commands.Group | app_commands.ContextMenu]:
+    """Every command the cogs declare, for a bot with two models and four picture options on /edit."""
     rules = RequestRules(("model-a", "model-b"), "model-a", 1000)
-    jobs: Any = types.SimpleNamespace(generation=types.SimpleNamespace(rules=rules))
-    return [
-        imagine_command(jobs),
-        edit_command(jobs, 4),
-        edit_menu(),
-        limits_group(),
-        usage_command(),
-        admin_group(None, None, (), Caps()),  # type: ignore[arg-type]
-        quota_command(None, None, Caps()),  # type: ignore[arg-type]
-        history_command(None),  # type: ignore[arg-type]
-        help_command(),
-    ]
+    bot: Any = types.SimpleNamespace(
+        jobs=types.SimpleNamespace(generation=types.SimpleNamespace(rules=rules)),
+        settings=types.SimpleNamespace(edit_max_attachments=4, owner_ids=frozenset()),
+    )
+    edit = Edit(bot)
+    cogs = [Imagine(bot), edit, Limits(bot), Usage(bot), Admin(bot), MemberUsage(bot), Help(bot)]
+    groups = [cog.app_command for cog in cogs if isinstance(cog, commands.GroupCog) and cog.app_command is not None]
+    plain = [command for cog in cogs if not isinstance(cog, commands.GroupCog) for command in cog.get_app_commands()]
+    return [*plain, *groups, edit.edit_image]
 
 
 def tree() -> app_commands.CommandTree:

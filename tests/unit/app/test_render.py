@@ -1,8 +1,9 @@
 import discord
 
 from bot.app.render import MAX_REQUEST_BYTES, ResultSummary, result_embed, shorten, upload_batches
-from bot.core.imageapi import GenerationRequest, ImageBytes
+from bot.core.imageapi import ImageBytes
 from bot.core.images import ImageFormat
+from bot.core.request import ImageRequest
 
 
 def images(*sizes: int) -> list[ImageBytes]:
@@ -32,7 +33,7 @@ def test_shorten_cuts_with_an_ellipsis() -> None:
 
 
 def test_the_embed_fits_discords_limits_and_escapes_markdown() -> None:
-    request = GenerationRequest(prompt="**bold** " * 500, model="m" * 100, n=1, size="777x333", quality="4k")
+    request = ImageRequest(prompt="**bold** " * 500, model="m" * 100, count=1, size="777x333", quality="4k")
 
     embed = result_embed(ResultSummary(request, 12.345, 42), 1, discord.Locale.american_english)
 

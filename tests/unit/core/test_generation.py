@@ -4,8 +4,9 @@ import aiohttp
 import pytest
 
 from bot.core import errors
-from bot.core.generation import GenerationService, ImageAsk, RequestRules
-from bot.core.imageapi import ImageAPIClient, ImageAPIConfig, hash_user
+from bot.core.generation import GenerationService, RequestRules
+from bot.core.imageapi import ImageAPIClient, ImageAPIConfig
+from bot.core.request import ImageRequest
 
 RULES = RequestRules(models=("pro", "flash"), default_model="pro", prompt_max_length=20)
 
@@ -17,13 +18,12 @@ async def service() -> AsyncIterator[GenerationService]:
 
 
 def test_a_valid_ask_becomes_the_api_request(service) -> None:
-    ask = ImageAsk("  a fox  ", user_id=42, model="flash", count=3, size="1024x1792", quality="2k", style="vivid")
+    ask = ImageRequest(prompt="  a fox  ", model="flash", count=3, size="1024x1792", quality="2k", style="vivid")
 
     request = service.prepare(ask)
 
-    assert (request.prompt, request.model, request.n) == ("a fox", "flash", 3)
+    assert (request.prompt, request.model, request.count) == ("a fox", "flash", 3)
     assert (request.size, request.quality, request.style) == ("1024x1792", "2k", "vivid")
-    assert request.user == hash_user(42, "salt")
 
 
 @pytest.mark.parametrize(
@@ -35,7 +35,7 @@ def test_a_valid_ask_becomes_the_api_request(service) -> None:
     ],
 )
 def test_choices_in_any_case_or_form_become_their_canonical_values(service, quality, size, style, model, expected):
-    ask = ImageAsk("a fox", user_id=1, model=model, size=size, quality=quality, style=style)
+    ask = ImageRequest(prompt="a fox", model=model, size=size, quality=quality, style=style)
 
     request = service.prepare(ask)
 
@@ -55,23 +55,23 @@ def test_choices_in_any_case_or_form_become_their_canonical_values(service, qual
 )
 def test_a_value_no_choice_offers_is_refused_naming_the_option(service, option, value) -> None:
     with pytest.raises(errors.InvalidChoice) as refused:
-        service.prepare(ImageAsk("a fox", user_id=1, **{option: value}))
+        service.prepare(ImageRequest(prompt="a fox", **{option: value}))
 
     assert (refused.value.option, refused.value.value) == (option, value)
 
 
 def test_the_default_model_is_used_when_none_is_chosen(service) -> None:
-    assert service.prepare(ImageAsk("a fox", user_id=1)).model == "pro"
+    assert service.prepare(ImageRequest(prompt="a fox")).model == "pro"
 
 
 @pytest.mark.parametrize(
     ("ask", "error"),
     [
-        (ImageAsk("   ", user_id=1), errors.PromptEmpty),
-        (ImageAsk("x" * 21, user_id=1), errors.PromptTooLong),
-        (ImageAsk("a fox", user_id=1, model="dall-e-3"), errors.ModelNotAllowed),
-        (ImageAsk("a fox", user_id=1, count=0), errors.CountOutOfRange),
-        (ImageAsk("a fox", user_id=1, count=11), errors.CountOutOfRange),
+        (ImageRequest(prompt="   "), errors.PromptEmpty),
+        (ImageRequest(prompt="x" * 21), errors.PromptTooLong),
+        (ImageRequest(prompt="a fox", model="dall-e-3"), errors.ModelNotAllowed),
+        (ImageRequest(prompt="a fox", count=0), errors.CountOutOfRange),
+        (ImageRequest(prompt="a fox", count=11), errors.CountOutOfRange),
     ],
 )
 def test_a_broken_rule_is_refused_before_any_call(service, ask, error) -> None:
@@ -81,5 +81,5 @@ def test_a_broken_rule_is_refused_before_any_call(service, ask, error) -> None:
 
 def test_the_prompt_limit_counts_the_prompt_as_sent(service) -> None:
     with pytest.raises(errors.PromptTooLong) as raised:
-        service.prepare(ImageAsk("y" * 25, user_id=1))
+        service.prepare(ImageRequest(prompt="y" * 25))
     assert (raised.value.length, raised.value.limit) == (25, 20)

@@ -14,13 +14,15 @@ from PIL import Image
 
 from bot.core import errors
 from bot.core.accounting import Accountant
-from bot.core.generation import GenerationService, ImageAsk, RequestRules
-from bot.core.imageapi import ImageAPIClient, ImageAPIConfig
+from bot.core.generation import GenerationService, RequestRules
+from bot.core.imageapi import ImageAPIClient, ImageAPIConfig, hash_user
 from bot.core.inputs import PictureFetcher, PictureRef
-from bot.core.jobs import JobKind, JobResult, JobService
+from bot.core.jobs import Job, JobKind, JobResult, JobService, request_of
 from bot.core.limits import Requester, ServerLimits
+from bot.core.metrics import Metrics
 from bot.core.policy import Policy
 from bot.core.queue import FairQueue
+from bot.core.request import ImageRequest
 from bot.core.storage import JobStatus, Storage, open_storage
 from tests.loopback.image_api import ImageAPIServer
 
@@ -47,7 +49,13 @@ class Setup:
     storage: Storage
     session: aiohttp.ClientSession
 
-    def jobs(self, input_mode: str = "data_url", limits: ServerLimits | None = None) -> JobService:
+    def jobs(
+        self,
+        input_mode: str = "data_url",
+        limits: ServerLimits | None = None,
+        metrics: Metrics | None = None,
+        log_prompts: bool = False,
+    ) -> JobService:
         client = ImageAPIClient(self.session, ImageAPIConfig(self.api.base_url, KEY, timeout=5, max_retries=0))
         fetcher = PictureFetcher(
             self.session,
@@ -60,7 +68,9 @@ class Setup:
         generation = GenerationService(client, RULES, "salt")
         queue: FairQueue[JobResult] = FairQueue(2)
         accountant = Accountant(self.storage, PRICES)
-        return JobService(generation, fetcher, self.storage, policy, accountant, queue, input_mode)
+        return JobService(
+            generation, fetcher, self.storage, policy, accountant, queue, input_mode, metrics, log_prompts=log_prompts
+        )
 
     def picture(self, name: str) -> PictureRef:
         return PictureRef(name, str(self.host.make_url(f"/{name}")))
@@ -84,19 +94,56 @@ async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
     await api.stop()
 
 
+class RecordingPort:
+    """A delivery port that notes what the job service asked of it, in order."""
+
+    upload_limit = UPLOAD_LIMIT
+
+    def __init__(self, deliver_fails: bool = False) -> None:
+        self.calls: list[str] = []
+        self.delivered: JobResult | None = None
+        self.failure: Exception | None = None
+        self._deliver_fails = deliver_fails
+
+    async def accept(self) -> None:
+        self.calls.append("accept")
+
+    def show_progress(self, job_id: str) -> None:
+        self.calls.append("show_progress")
+
+    async def stop_progress(self, job_id: str) -> None:
+        self.calls.append("stop_progress")
+
+    async def deliver(self, job: Job, result: JobResult) -> int | None:
+        self.calls.append("deliver")
+        if self._deliver_fails:
+            raise RuntimeError("Discord refused the upload")
+        self.delivered = result
+        return 77
+
+    async def tell_failure(self, error: Exception) -> None:
+        self.calls.append("tell_failure")
+        self.failure = error
+
+
+def counted(metrics: Metrics, outcome: str) -> float:
+    return metrics.registry.get_sample_value("imagebot_jobs_total", {"outcome": outcome}) or 0.0
+
+
 def requester(user_id: int = 1, guild_id: int | None = 8, channel_id: int | None = 9) -> Requester:
     return Requester(user_id, guild_id, channel_id)
 
 
 async def test_a_job_is_recorded_booked_run_and_settled(setup) -> None:
     jobs = setup.jobs()
-    job = await jobs.create(ImageAsk("a fox", user_id=7, guild_id=8, count=2), JobKind.IMAGINE, requester(7))
+    job = await jobs.create(ImageRequest(prompt="a fox", count=2), JobKind.IMAGINE, requester(7))
 
     result = await jobs.run(job, UPLOAD_LIMIT)
     assert await setup.storage.user_reserved(8, 7) == 2  # booked while it runs
     await jobs.finish(job, JobStatus.DONE, delivered=2, generated=2, message_id=55)
 
     assert len(result.images) == 2
+    assert setup.api.last_request.json["user"] == hash_user(7, "salt")  # the member, only as an opaque id
     record = await jobs.load(job.id)
     assert record is not None
     assert (record.kind, record.user_id, record.guild_id, record.channel_id) == ("imagine", 7, 8, 9)
@@ -109,10 +156,10 @@ async def test_a_job_is_recorded_booked_run_and_settled(setup) -> None:
 
 async def test_a_job_over_a_quota_is_refused_and_nothing_is_generated(setup) -> None:
     jobs = setup.jobs(limits=ServerLimits(user_daily_images=2))
-    first = await jobs.create(ImageAsk("a", user_id=3, guild_id=8, count=2), JobKind.IMAGINE, requester(3))
+    first = await jobs.create(ImageRequest(prompt="a", count=2), JobKind.IMAGINE, requester(3))
     await jobs.run(first, UPLOAD_LIMIT)
     await jobs.finish(first, JobStatus.DONE, delivered=2, generated=2)
-    second = await jobs.create(ImageAsk("b", user_id=3, guild_id=8), JobKind.IMAGINE, requester(3))
+    second = await jobs.create(ImageRequest(prompt="b"), JobKind.IMAGINE, requester(3))
 
     with pytest.raises(errors.QuotaExceeded) as refused:
         await jobs.run(second, UPLOAD_LIMIT)
@@ -126,7 +173,7 @@ async def test_a_job_over_a_quota_is_refused_and_nothing_is_generated(setup) -> 
 
 async def test_a_failure_after_generation_refunds_the_images_but_counts_the_cost(setup) -> None:
     jobs = setup.jobs()
-    job = await jobs.create(ImageAsk("a", user_id=4, guild_id=8, count=3), JobKind.IMAGINE, requester(4))
+    job = await jobs.create(ImageRequest(prompt="a", count=3), JobKind.IMAGINE, requester(4))
     await jobs.run(job, UPLOAD_LIMIT)
 
     await jobs.finish(job, JobStatus.FAILED, generated=3)  # e.g. Discord refused the upload
@@ -143,14 +190,20 @@ async def test_a_blocked_member_is_refused_before_anything_is_recorded(setup) ->
     await jobs.policy.block("user", 6, "spam", blocked_by=1)
 
     with pytest.raises(errors.UserBlocked):
-        await jobs.create(ImageAsk("a", user_id=6, guild_id=8), JobKind.IMAGINE, requester(6))
+        await jobs.create(ImageRequest(prompt="a"), JobKind.IMAGINE, requester(6))
+    await jobs.handle(ImageRequest(prompt="a"), JobKind.IMAGINE, requester(6), port := RecordingPort())
+
+    assert port.calls == ["tell_failure"]
+    assert isinstance(port.failure, errors.UserBlocked)
+    assert await setup.storage.history(6, 8) == []
+    assert setup.api.requests == []
 
 
 async def test_a_request_from_outside_a_server_is_refused_before_anything_is_recorded(setup) -> None:
     jobs = setup.jobs()
 
     with pytest.raises(errors.OutsideServer):
-        await jobs.create(ImageAsk("a fox", user_id=1), JobKind.IMAGINE, requester(guild_id=None))
+        await jobs.create(ImageRequest(prompt="a fox"), JobKind.IMAGINE, requester(guild_id=None))
 
     assert await setup.storage.history(1, None) == []
 
@@ -158,10 +211,10 @@ async def test_a_request_from_outside_a_server_is_refused_before_anything_is_rec
 async def test_a_quality_in_another_case_is_checked_priced_and_sent_as_its_canonical_value(setup) -> None:
     with pytest.raises(errors.QualityAboveLimit):  # a forged "4K" no longer ranks as 1k
         await setup.jobs(limits=ServerLimits(max_quality="1k")).create(
-            ImageAsk("a", user_id=2, guild_id=8, quality="4K"), JobKind.IMAGINE, requester(2)
+            ImageRequest(prompt="a", quality="4K"), JobKind.IMAGINE, requester(2)
         )
     jobs = setup.jobs(limits=ServerLimits(max_quality="4k"))
-    job = await jobs.create(ImageAsk("a", user_id=2, guild_id=8, quality="4K"), JobKind.IMAGINE, requester(2))
+    job = await jobs.create(ImageRequest(prompt="a", quality="4K"), JobKind.IMAGINE, requester(2))
 
     await jobs.run(job, UPLOAD_LIMIT)
     await jobs.finish(job, JobStatus.DONE, delivered=1, generated=1)
@@ -178,7 +231,7 @@ async def test_an_unknown_quality_is_refused_before_anything_is_recorded(setup) 
     jobs = setup.jobs()
 
     with pytest.raises(errors.InvalidChoice):
-        await jobs.create(ImageAsk("a", user_id=2, guild_id=8, quality="8k"), JobKind.IMAGINE, requester(2))
+        await jobs.create(ImageRequest(prompt="a", quality="8k"), JobKind.IMAGINE, requester(2))
 
     assert await setup.storage.history(2, 8) == []
 
@@ -186,7 +239,7 @@ async def test_an_unknown_quality_is_refused_before_anything_is_recorded(setup) 
 async def test_an_edit_sends_its_pictures_in_order_and_records_their_links(setup) -> None:
     jobs = setup.jobs()
     pictures = (setup.picture("blue.png"), setup.picture("red.png"))
-    job = await jobs.create(ImageAsk("swap", user_id=1, guild_id=8, pictures=pictures), JobKind.EDIT, requester())
+    job = await jobs.create(ImageRequest(prompt="swap", pictures=pictures), JobKind.EDIT, requester())
 
     await jobs.run(job, UPLOAD_LIMIT)
 
@@ -209,7 +262,7 @@ async def test_the_input_mode_decides_how_pictures_are_sent(setup, mode, entry) 
     picture = setup.picture("red.png")
 
     await jobs.run(
-        await jobs.create(ImageAsk("x", user_id=1, pictures=(picture,)), JobKind.EDIT, requester()), UPLOAD_LIMIT
+        await jobs.create(ImageRequest(prompt="x", pictures=(picture,)), JobKind.EDIT, requester()), UPLOAD_LIMIT
     )
 
     assert setup.api.last_request.json["image"] == [entry or picture.url]
@@ -217,7 +270,7 @@ async def test_the_input_mode_decides_how_pictures_are_sent(setup, mode, entry) 
 
 async def test_a_failed_job_is_marked_failed(setup) -> None:
     jobs = setup.jobs()
-    job = await jobs.create(ImageAsk("x", 1, 8, pictures=(setup.picture("gone.png"),)), JobKind.EDIT, requester())
+    job = await jobs.create(ImageRequest(prompt="x", pictures=(setup.picture("gone.png"),)), JobKind.EDIT, requester())
 
     with pytest.raises(errors.PictureUnavailable):
         await jobs.run(job, UPLOAD_LIMIT)
@@ -233,13 +286,21 @@ async def test_a_failed_job_is_marked_failed(setup) -> None:
 async def test_again_repeats_a_recorded_job_as_a_new_one(setup) -> None:
     jobs = setup.jobs()
     first = await jobs.create(
-        ImageAsk("a kite", 5, 6, MODELS[1], 3, "1792x1024", "2k", "vivid", (setup.picture("red.png"),)),
+        ImageRequest(
+            prompt="a kite",
+            model=MODELS[1],
+            count=3,
+            size="1792x1024",
+            quality="2k",
+            style="vivid",
+            pictures=(setup.picture("red.png"),),
+        ),
         JobKind.EDIT,
         requester(5, 6, 7),
     )
     await jobs.run(first, UPLOAD_LIMIT)
 
-    second = await jobs.again(first.record, requester(5, 6, 7))
+    second = await jobs.create(request_of(first.record), JobKind(first.record.kind), requester(5, 6, 7))
 
     assert second.id != first.id
     assert second.request == first.request
@@ -251,6 +312,56 @@ async def test_too_many_pictures_for_the_model_are_refused_before_anything_runs(
     pictures = tuple(setup.picture("red.png") for _ in range(4))
 
     with pytest.raises(errors.TooManyPictures) as refused:
-        await jobs.create(ImageAsk("x", 1, model=MODELS[1], pictures=pictures), JobKind.EDIT, requester())
+        await jobs.create(ImageRequest(prompt="x", model=MODELS[1], pictures=pictures), JobKind.EDIT, requester())
 
     assert (refused.value.count, refused.value.limit, refused.value.model) == (4, 3, MODELS[1])
+
+
+async def test_handle_runs_a_request_through_the_port_and_settles_it(setup) -> None:
+    metrics = Metrics()
+    jobs, port = setup.jobs(metrics=metrics), RecordingPort()
+
+    await jobs.handle(ImageRequest(prompt="a heron", count=2), JobKind.IMAGINE, requester(3), port)
+
+    assert port.calls == ["accept", "show_progress", "stop_progress", "deliver"]
+    assert port.delivered is not None
+    assert len(port.delivered.images) == 2
+    (entry,) = await setup.storage.history(3, 8)
+    assert (entry.images, entry.outcome, entry.job.message_id) == (2, "delivered", 77)
+    assert counted(metrics, "delivered") == 1
+
+
+async def test_handle_tells_a_refusal_before_accepting_and_records_nothing(setup) -> None:
+    metrics = Metrics()
+    jobs, port = setup.jobs(metrics=metrics), RecordingPort()
+
+    await jobs.handle(ImageRequest(prompt="a heron", count=11), JobKind.IMAGINE, requester(3), port)
+
+    assert port.calls == ["tell_failure"]
+    assert isinstance(port.failure, errors.CountOutOfRange)
+    assert await setup.storage.history(3, 8) == []
+    assert counted(metrics, "refused") == 1
+
+
+async def test_handle_refunds_the_images_when_delivery_fails(setup) -> None:
+    metrics = Metrics()
+    jobs, port = setup.jobs(metrics=metrics), RecordingPort(deliver_fails=True)
+
+    await jobs.handle(ImageRequest(prompt="a heron"), JobKind.IMAGINE, requester(3), port)
+
+    assert port.calls == ["accept", "show_progress", "stop_progress", "deliver", "tell_failure"]
+    (entry,) = await setup.storage.history(3, 8)
+    assert (entry.images, entry.outcome) == (0, "failed")
+    assert await setup.storage.user_reserved(8, 3) == 0
+    assert counted(metrics, "failed") == 1
+
+
+@pytest.mark.parametrize("log_prompts", [True, False])
+async def test_prompts_are_logged_only_when_the_operator_allows(setup, caplog, log_prompts) -> None:
+    jobs = setup.jobs(log_prompts=log_prompts)
+
+    with caplog.at_level("INFO", logger="bot.core.jobs"):
+        await jobs.handle(ImageRequest(prompt="a secret garden"), JobKind.IMAGINE, requester(3), RecordingPort())
+
+    assert ("a secret garden" in caplog.text) is log_prompts
+    assert ("<prompt: 15 chars>" in caplog.text) is not log_prompts

@@ -1,7 +1,13 @@
+import dataclasses
+
 import pytest
 
 from bot.core import errors
 from bot.core.limits import (
+    DEFAULT_LIMITS,
+    LIMIT_NAMES,
+    LIMITS,
+    SCALAR_LIMITS,
     Requester,
     ServerLimits,
     blocked_word,
@@ -9,7 +15,6 @@ from bot.core.limits import (
     check_request,
     check_word_pattern,
     decode,
-    display,
     parse_limit,
     resolve,
     to_json,
@@ -99,6 +104,8 @@ def test_a_thread_counts_as_its_channel() -> None:
     in_thread = Requester(user_id=1, guild_id=2, channel_id=50, parent_channel_id=3)
 
     check(ServerLimits(channels=(3,)), requester=in_thread)
+    with pytest.raises(errors.ChannelNotAllowed):  # a thread of a channel not allowed is not allowed either
+        check(ServerLimits(channels=(4,)), requester=in_thread)
 
 
 @pytest.mark.parametrize(
@@ -179,20 +186,64 @@ def test_caps_follow_roles() -> None:
     )
 
 
-def test_values_read_as_moderators_expect() -> None:
-    assert display("monthly_budget", 0) == "unlimited"
-    assert display("monthly_budget", 25_000_000) == "$25.00"
-    assert display("channels", (5,)) == "<#5>"
-    assert display("role_daily_images", ((7, 3),)) == "<@&7>: 3"
-    assert display("cooldown_seconds", 0) == "none"
-    assert display("max_count", 4) == "4"
-    assert display("max_count", 0) == "unlimited"
-    assert display("user_daily_images", 0) == "unlimited"
-
-
 @pytest.mark.parametrize("name", ["channels", "__class__", "bogus"])
 def test_a_name_no_single_valued_limit_has_is_refused(name) -> None:
     with pytest.raises(errors.InvalidChoice) as refused:
         parse_limit(name, "3", MODELS)
 
     assert (refused.value.option, refused.value.value) == ("limit", name)
+
+
+def test_server_limits_has_a_field_for_each_spec_in_its_order() -> None:
+    assert tuple(field.name for field in dataclasses.fields(ServerLimits)) == LIMIT_NAMES
+    assert tuple(spec.name for spec in LIMITS) == LIMIT_NAMES
+
+
+def test_moderators_write_the_single_valued_limits_and_use_commands_for_the_lists() -> None:
+    assert LIMIT_NAMES[:9] == SCALAR_LIMITS
+    assert set(LIMIT_NAMES[9:]) == {"channels", "exempt_roles", "role_daily_images", "blocked_words", "moderator_roles"}
+
+
+SAMPLE = ServerLimits(
+    user_daily_images=5,
+    server_daily_images=50,
+    monthly_budget=12_500_000,
+    cooldown_seconds=30,
+    concurrent_jobs=1,
+    max_count=3,
+    max_quality="2k",
+    models=("flash",),
+    edit_allowed=False,
+    channels=(7, 8),
+    exempt_roles=(9,),
+    role_daily_images=((10, 50),),
+    blocked_words=("dragon*",),
+    moderator_roles=(11,),
+)
+
+
+@pytest.mark.parametrize("limits", [ServerLimits(), DEFAULT_LIMITS, SAMPLE], ids=["off", "defaults", "sample"])
+@pytest.mark.parametrize("name", LIMIT_NAMES)
+def test_every_limit_is_stored_and_read_back_as_it_was(limits: ServerLimits, name: str) -> None:
+    value = getattr(limits, name)
+    assert decode(name, to_json(name, value)) == value
+
+
+def test_the_operator_defaults_come_from_each_spec() -> None:
+    assert (
+        dataclasses.replace(
+            ServerLimits(),
+            user_daily_images=25,
+            server_daily_images=250,
+            cooldown_seconds=10,
+            concurrent_jobs=2,
+            max_count=4,
+            max_quality="2k",
+        )
+        == DEFAULT_LIMITS
+    )
+
+
+def test_a_stored_value_no_limit_has_is_unreadable() -> None:
+    with pytest.raises(ValueError, match="bogus"):
+        decode("bogus", "1")

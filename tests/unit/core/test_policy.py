@@ -128,3 +128,14 @@ async def test_a_name_no_limit_has_is_refused_and_nothing_is_stored(storage) -> 
         await policy.set_limit(GUILD, "__class__", None, changed_by=1)
 
     assert await policy.changes(GUILD) == []
+
+
+async def test_a_members_own_block_is_told_before_their_servers(storage) -> None:
+    policy = Policy(storage, DEFAULTS)
+    await policy.block("guild", GUILD, "spam", blocked_by=1)
+    await policy.block("user", 5, "abuse", blocked_by=1)
+
+    with pytest.raises(errors.UserBlocked):
+        await policy.check_not_blocked(Requester(user_id=5, guild_id=GUILD, channel_id=None))
+    with pytest.raises(errors.ServerBlocked):
+        await policy.check_not_blocked(Requester(user_id=6, guild_id=GUILD, channel_id=None))

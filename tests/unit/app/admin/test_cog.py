@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.app.commands.admin import with_global_cap
+from bot.app.admin.cog import with_global_cap
 from bot.app.i18n import catalogue
 from bot.core.storage import Caps
 

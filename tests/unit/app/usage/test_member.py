@@ -5,14 +5,23 @@ from datetime import UTC, datetime
 import discord
 import pytest
 
-from bot.app.commands.member import global_lines
 from bot.app.i18n import catalogue
+from bot.app.usage import member
+from bot.core.accounting import allowance_of
 from bot.core.storage import Caps, DeploymentBooked
+from bot.core.storage.quota import Booked
 
 NOW = datetime(2024, 5, 15, 12, 0, tzinfo=UTC)
 TOMORROW = discord.utils.format_dt(datetime(2024, 5, 16, tzinfo=UTC), "R")
 NEXT_MONTH = discord.utils.format_dt(datetime(2024, 6, 1, tzinfo=UTC), "R")
 LOCALES = (discord.Locale.american_english, discord.Locale.chinese)
+
+
+def global_lines(caps: Caps, deployment: DeploymentBooked, now: datetime, locale: str) -> list[str]:
+    """/quota's global lines for a deployment holding `deployment`, the member and server holding nothing."""
+    nothing = Booked(user_jobs=0, last_start=None, user_images=0, server_images=0, server_cost=0)
+    allowance = allowance_of(caps, nothing, 0, deployment, now)
+    return member.global_lines(allowance, datetime(2024, 5, 16, tzinfo=UTC), datetime(2024, 6, 1, tzinfo=UTC), locale)
 
 
 def text(key: str, **params: object) -> str:

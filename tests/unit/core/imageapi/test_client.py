@@ -7,13 +7,14 @@ import aiohttp
 import pytest
 
 from bot.core import errors
-from bot.core.imageapi import GenerationRequest, ImageAPIClient, ImageAPIConfig
+from bot.core.imageapi import ImageAPIClient, ImageAPIConfig
 from bot.core.images import ImageFormat
+from bot.core.request import ImageRequest
 from tests.loopback import image_api as faults
 from tests.loopback.image_api import ImageAPIServer
 
 KEY = "sk-client-test-key-42"
-REQUEST = GenerationRequest(prompt="a red kite", model="gemini-3-pro-image-preview", n=2, size="256x256")
+REQUEST = ImageRequest(prompt="a red kite", model="gemini-3-pro-image-preview", count=2, size="256x256")
 
 
 class RecordedSleep:
@@ -198,11 +199,11 @@ async def test_requests_beyond_the_cap_wait_for_a_slot(session, api) -> None:
 
 
 async def test_the_request_body_is_what_was_asked(session, api) -> None:
-    request = GenerationRequest(
-        prompt="a kite", model="gemini-2.5-flash-image", n=1, size="512x512", quality="2k", style="vivid", user="u-x"
+    request = ImageRequest(
+        prompt="a kite", model="gemini-2.5-flash-image", count=1, size="512x512", quality="2k", style="vivid"
     )
 
-    await make_client(session, api).generate(request)
+    await make_client(session, api).generate(request, user="u-x")
 
     assert api.last_request.json == {
         "model": "gemini-2.5-flash-image",

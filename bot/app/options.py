@@ -1,0 +1,67 @@
+"""The options /imagine and /edit share, and the part of them each deployment sets: the models offered, the
+longest prompt, how many picture options /edit has."""
+
+import dataclasses
+from typing import Any
+
+from discord import AppCommandOptionType, Interaction, app_commands
+from discord.app_commands import Choice, locale_str
+
+from bot.app.i18n.command_text import label
+from bot.app.render import shorten
+from bot.core.generation import ASPECT_SIZES, STYLES, RequestRules
+from bot.core.imageapi import QUALITIES
+
+DESCRIPTION_LIMIT = 100  # Discord's limit for command and option descriptions
+SIZE_CHOICES = [Choice(name=label(f"command.choice.size.{size}"), value=size) for size in ASPECT_SIZES.values()]
+QUALITY_CHOICES = [Choice(name=quality.upper(), value=quality) for quality in QUALITIES]  # the same in every language
+STYLE_CHOICES = [Choice(name=label(f"command.choice.style.{style}"), value=style) for style in STYLES]
+PROMPT_LIMIT = 6000  # Discord's own longest string option; each deployment sets its own below it
+
+
+class PromptText(app_commands.Transformer):
+    """A string option whose length limit Discord shows and enforces in its UI.
+
+    discord.py's `Range` would refuse an over-long value with a generic error; this passes it on so
+    that the core's own check answers with the specific message.
+    """
+
+    @property
+    def type(self) -> AppCommandOptionType:
+        return AppCommandOptionType.string
+
+    @property
+    def min_value(self) -> int:
+        return 1
+
+    @property
+    def max_value(self) -> int:
+        return PROMPT_LIMIT
+
+    async def transform(self, interaction: Interaction, value: str) -> str:
+        return value
+
+
+def fit_to_rules(command: app_commands.Command[Any, ..., Any], path: str, rules: RequestRules) -> None:
+    """Offer the deployment's models (its default named in the description) and its prompt limit."""
+    described = label(f"command.{path}.option.model.description", model=rules.default_model)
+    _change(
+        command,
+        model={
+            "choices": [Choice(name=model, value=model) for model in rules.models],
+            "description": locale_str(shorten(described.message, DESCRIPTION_LIMIT), **described.extras),
+        },
+        prompt={"max_value": rules.prompt_max_length},
+    )
+
+
+def drop_options(command: app_commands.Command[Any, ..., Any], *names: str) -> None:
+    """Remove options a deployment doesn't offer (their parameters keep their defaults)."""
+    for name in names:
+        del command._params[name]  # discord.py has no public way to change a built command's options
+
+
+def _change(command: app_commands.Command[Any, ..., Any], **changes: dict[str, Any]) -> None:
+    # a cog's commands are per-instance copies, but their parameters are shared: replace, never mutate
+    for name, fields in changes.items():
+        command._params[name] = dataclasses.replace(command._params[name], **fields)
