@@ -235,6 +235,8 @@ def caps_for(limits: ServerLimits, role_ids: Iterable[int]) -> Caps:
 def blocked_word(patterns: Iterable[str], prompt: str) -> str | None:
     """The first blocked word or pattern the prompt contains (whole words, any case or disguise; `*` matches
     letters). Both sides are compared in their `matching_form`."""
+    if not (patterns := tuple(patterns)):
+        return None
     text = matching_form(prompt)
     return next((pattern for pattern in patterns if word_pattern(pattern).search(text)), None)
 
