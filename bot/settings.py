@@ -1,7 +1,7 @@
 """Settings from the environment, validated once at start.
 
 Every setting is documented with its default in `.env.example`. Each default is written once: in the `Settings`
-fields, which take the image API's from `ImageAPIConfig` and the server limits' from their specs
+fields, which take the providers' from `ProviderSettings` and `GatewayOptions` and the server limits' from their specs
 (`bot.core.limits.LIMITS`); `load_settings` reads them back from there. `load_settings` takes a plain mapping so
 that tests can pass a dict; bad values raise one `SettingsError` naming every bad setting.
 """
@@ -14,10 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from bot.core.imageapi import DEFAULT_MODEL_MAX_PICTURES, DEFAULT_MODELS, QUALITIES, RESPONSE_FORMATS, ImageAPIConfig
+from bot.core.imageapi import DEFAULT_MODEL_MAX_PICTURES, DEFAULT_MODELS, QUALITIES, RESPONSE_FORMATS
 from bot.core.inputs import INPUT_MODES
 from bot.core.limits import DEFAULT_LIMITS, LIMITS, Kind, LimitValue, OperatorSetting, ServerLimits
 from bot.core.pricing import DEFAULT_PRICES, MICRO, dollars_to_micro, parse_prices
+from bot.core.providers.base import ProviderSettings
+from bot.core.providers.config import ProviderConfig, ProvidersFileError, load_providers
+from bot.core.providers.gateway import GatewayOptions
 
 MAX_EDIT_OPTIONS = 10  # picture options on /edit; the command's 25-option limit leaves room for the rest
 PROMPT_LIMIT_DISCORD_MAX = 6000  # Discord's own max_length for a string option
@@ -25,7 +28,7 @@ MAX_MODELS = 25  # Discord's limit on an option's choices
 MAX_SHARDS = 4096
 LOG_FORMATS = ("text", "json")
 DATABASE_FILE = "imagebot.db"  # in DATA_DIR, unless DATABASE_URL says otherwise
-_API = ImageAPIConfig(base_url="", api_key="")  # the image API client's own defaults
+_PROVIDER = ProviderSettings(name="", base_url="", api_key="")  # a provider's own defaults
 _DATA_DIR = Path("./data")
 
 T = TypeVar("T", int, float)
@@ -45,16 +48,17 @@ def _sqlite_url(data_dir: Path) -> str:
 class Settings:
     discord_token: str = field(repr=False)
     image_api_key: str = field(repr=False)
+    image_providers_file: Path | None = None  # None: one gateway provider from the IMAGE_API_* settings
     image_api_base_url: str = "https://api.gptgod.online"
     image_models: tuple[str, ...] = DEFAULT_MODELS
     image_default_model: str = ""  # empty: the first of image_models
-    image_api_timeout: float = _API.timeout
-    image_api_connect_timeout: float = _API.connect_timeout
-    image_api_concurrency: int = _API.concurrency
-    image_api_max_retries: int = _API.max_retries
-    image_response_format: str = _API.response_format
-    image_download_max_bytes: int = _API.download_max_bytes
-    image_download_timeout: float = _API.download_timeout
+    image_api_timeout: float = _PROVIDER.timeout
+    image_api_connect_timeout: float = _PROVIDER.connect_timeout
+    image_api_concurrency: int = 4  # the queue's slots
+    image_api_max_retries: int = 3  # the seed gateway's retries (a providers file sets each provider's own)
+    image_response_format: str = GatewayOptions().response_format
+    image_download_max_bytes: int = _PROVIDER.download_max_bytes
+    image_download_timeout: float = _PROVIDER.download_timeout
     prompt_max_length: int = 1000
     user_hash_salt: str = field(default="", repr=False)  # empty: derived from the token
     data_dir: Path = _DATA_DIR
@@ -89,12 +93,13 @@ class Settings:
     instance_name: str = "main"  # this process among those sharing one database
     instance_timeout: float = 60.0  # seconds of silence after which another process takes over its jobs
 
+    providers: tuple[ProviderConfig, ...] = field(default=(), repr=False)  # the image APIs, best first
+
     def __post_init__(self) -> None:
         if not self.image_default_model:
             object.__setattr__(self, "image_default_model", self.image_models[0])  # frozen: set once, here
-
-
-_DEFAULTS = Settings(discord_token="", image_api_key="")  # what load_settings gives a setting left unset
+        if not self.providers:  # no providers file: one gateway, from the IMAGE_API_* settings
+            object.__setattr__(self, "providers", (_seed_gateway(self),))
 
 
 class _Problems:
@@ -126,9 +131,12 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     # a check that needs another setting runs only when that one is valid (a bad one reads as None here)
     values: dict[str, Any] = dict(  # each field's value, None where a setting is bad
         discord_token=check(_required, env, "DISCORD_TOKEN"),
-        image_api_key=check(_required, env, "IMAGE_API_KEY"),
+        image_providers_file=(path := _optional_path(env, "IMAGE_PROVIDERS_FILE")),
+        providers=(configured := check(_providers_file, env, path) if path is not None else ()),
+        # with a providers file, each provider's key comes from the variable it names
+        image_api_key=_text(env, "IMAGE_API_KEY", "") if path is not None else check(_required, env, "IMAGE_API_KEY"),
         image_api_base_url=check(_url, env, "IMAGE_API_BASE_URL", unset.image_api_base_url, ("http", "https")),
-        image_models=(models := check(_models, env)),
+        image_models=(models := check(_models, env, _served(configured))),
         image_default_model=check(_default_model, env, models) if models is not None else None,
         image_api_timeout=check(_number, env, "IMAGE_API_TIMEOUT", unset.image_api_timeout, low=1.0),
         image_api_connect_timeout=check(
@@ -226,8 +234,13 @@ def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(item for item in items if item))
 
 
-def _models(env: Mapping[str, str]) -> tuple[str, ...]:
-    models = _list(env, "IMAGE_MODELS") or _DEFAULTS.image_models
+def _models(env: Mapping[str, str], served: tuple[str, ...]) -> tuple[str, ...]:
+    """IMAGE_MODELS; unset, the models the configured providers serve (or, without a providers file, the seed's)."""
+    models = _list(env, "IMAGE_MODELS") or served or _DEFAULTS.image_models
+    if served and (unknown := [model for model in models if model not in served]):
+        raise SettingsError(
+            f"IMAGE_MODELS has {unknown[0]!r}, which no provider of IMAGE_PROVIDERS_FILE serves ({', '.join(served)})"
+        )
     if len(models) > MAX_MODELS:
         raise SettingsError(f"IMAGE_MODELS lists {len(models)} models; Discord offers at most {MAX_MODELS} choices")
     return models
@@ -239,6 +252,43 @@ def _default_model(env: Mapping[str, str], models: tuple[str, ...]) -> str:
     if model not in models:
         raise SettingsError(f"IMAGE_DEFAULT_MODEL={model!r} is not one of IMAGE_MODELS ({', '.join(models)})")
     return model
+
+
+def _optional_path(env: Mapping[str, str], name: str) -> Path | None:
+    return Path(value) if (value := _text(env, name, "")) else None
+
+
+def _providers_file(env: Mapping[str, str], path: Path) -> tuple[ProviderConfig, ...]:
+    """The providers IMAGE_PROVIDERS_FILE configures, each key read from the variable it names."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise SettingsError(f"IMAGE_PROVIDERS_FILE={str(path)!r} can't be read: {error.strerror}") from None
+    try:
+        return load_providers(text, env)
+    except ProvidersFileError as error:
+        raise SettingsError(f"IMAGE_PROVIDERS_FILE {path}: {error}") from None
+
+
+def _served(providers: tuple[ProviderConfig, ...] | None) -> tuple[str, ...]:
+    """The models some provider serves, the best provider's first."""
+    ranked = sorted(providers or (), key=lambda provider: provider.priority)
+    return tuple(dict.fromkeys(model for provider in ranked for model in provider.models))
+
+
+def _seed_gateway(settings: Settings) -> ProviderConfig:
+    """The one gateway the IMAGE_API_* settings describe, serving every model of IMAGE_MODELS."""
+    return ProviderConfig(
+        name="gateway",
+        kind="gateway",
+        base_url=settings.image_api_base_url,
+        api_key=settings.image_api_key,
+        api_key_env="IMAGE_API_KEY",
+        models={model: model for model in settings.image_models},
+        timeout=settings.image_api_timeout,
+        max_retries=settings.image_api_max_retries,
+        gateway=GatewayOptions(response_format=settings.image_response_format, edit_input=settings.edit_input_mode),
+    )
 
 
 def _ids(env: Mapping[str, str], name: str) -> tuple[int, ...]:
@@ -365,3 +415,6 @@ def _log_level(env: Mapping[str, str]) -> str:
     if not isinstance(logging.getLevelName(level), int):
         raise SettingsError(f"LOG_LEVEL={level!r} must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
     return level
+
+
+_DEFAULTS = Settings(discord_token="", image_api_key="")  # what load_settings gives a setting left unset

@@ -29,11 +29,12 @@ from bot.app.usage.cog import Usage
 from bot.app.usage.member import MemberUsage
 from bot.core.accounting import Accountant
 from bot.core.generation import GenerationService, RequestRules
-from bot.core.imageapi import ImageAPIClient, ImageAPIConfig
 from bot.core.inputs import DISCORD_CDN_ORIGINS, PictureFetcher
 from bot.core.jobs import JobResult, JobService
 from bot.core.metrics import Metrics
 from bot.core.policy import Policy
+from bot.core.providers.factory import build_upstreams
+from bot.core.providers.router import Router
 from bot.core.queue import FairQueue
 from bot.core.storage import Caps, SharedSlotGate, Storage, open_storage
 from bot.settings import Settings
@@ -83,6 +84,7 @@ class ImageBot(commands.AutoShardedBot):
         self.policy: Policy
         self.jobs: JobService
         self.progress: ProgressBoard
+        self.router: Router
         self.api_session: aiohttp.ClientSession | None = None
         self.picture_session: aiohttp.ClientSession | None = None
         self.slots: SharedSlotGate | None = None
@@ -104,14 +106,24 @@ class ImageBot(commands.AutoShardedBot):
         if (slots := self.storage.shared_slots(settings.image_api_concurrency)) is not None:
             await slots.start()
             self.slots = slots
-        # each slot uses one connection at a time; the pool must not cap requests below the slots
-        self.api_session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=settings.image_api_concurrency))
+        # each slot uses one connection at a time, per host: the pool must not cap requests below the slots
+        connector = aiohttp.TCPConnector(limit=0, limit_per_host=settings.image_api_concurrency)
+        self.api_session = aiohttp.ClientSession(connector=connector)
         self.picture_session = aiohttp.ClientSession()
-        client = ImageAPIClient(self.api_session, image_api_config(settings))
+        upstreams = build_upstreams(
+            settings.providers,
+            self.api_session,
+            connect_timeout=settings.image_api_connect_timeout,
+            download_max_bytes=settings.image_download_max_bytes,
+            download_timeout=settings.image_download_timeout,
+        )
+        if settings.image_providers_file is not None and settings.image_api_key:
+            log.warning("IMAGE_API_KEY and IMAGE_API_BASE_URL are not used: IMAGE_PROVIDERS_FILE names the providers")
+        self.router = Router(upstreams, self.metrics)
         rules = RequestRules(
             settings.image_models, settings.image_default_model, settings.prompt_max_length, settings.model_max_pictures
         )
-        self.generation = GenerationService(client, rules, user_salt(settings), self.metrics)
+        self.generation = GenerationService(self.router, rules, user_salt(settings), self.metrics)
         self.fetcher = PictureFetcher(
             self.picture_session,
             allowed_origins=picture_origins(settings),
@@ -134,7 +146,6 @@ class ImageBot(commands.AutoShardedBot):
             self.policy,
             accountant,
             queue,
-            settings.edit_input_mode,
             self.metrics,
             log_prompts=settings.log_prompts,
         )
@@ -183,6 +194,11 @@ class ImageBot(commands.AutoShardedBot):
         """Whether each of this process's shards is connected."""
         return {shard_id: not shard.is_closed() for shard_id, shard in self.shards.items()}
 
+    def provider_states(self) -> dict[str, str]:
+        """Each image provider's circuit breaker: closed, open or half-open (none before the start)."""
+        upstreams = self.router.upstreams if hasattr(self, "router") else ()
+        return {upstream.name: upstream.breaker.state.value for upstream in upstreams}
+
     async def on_ready(self) -> None:
         shards = ",".join(map(str, sorted(self.shards)))
         log.info("ready as %s in %d guilds, on shards %s of %s", self.user, len(self.guilds), shards, self.shard_count)
@@ -212,20 +228,6 @@ class ImageBot(commands.AutoShardedBot):
             except Exception:  # the others then take over what is left once this instance's heartbeat is stale
                 log.warning("could not record this instance's stop in the database", exc_info=True)
             await self.storage.close()
-
-
-def image_api_config(settings: Settings) -> ImageAPIConfig:
-    return ImageAPIConfig(
-        base_url=settings.image_api_base_url,
-        api_key=settings.image_api_key,
-        timeout=settings.image_api_timeout,
-        connect_timeout=settings.image_api_connect_timeout,
-        concurrency=settings.image_api_concurrency,
-        max_retries=settings.image_api_max_retries,
-        response_format=settings.image_response_format,
-        download_max_bytes=settings.image_download_max_bytes,
-        download_timeout=settings.image_download_timeout,
-    )
 
 
 def global_caps(settings: Settings) -> Caps:

@@ -1,6 +1,7 @@
 """The delivery port of an interaction: how a job started from Discord is acknowledged, shows its progress, posts its
 images with their buttons, and tells its failure, all in the interaction's response while it lives."""
 
+import dataclasses
 import functools
 import logging
 from collections.abc import Callable
@@ -56,7 +57,7 @@ class InteractionPort:
         """Post the images with their buttons; returns the id of the first result message (None if none got out)."""
         record = job.record
         summary = render.ResultSummary(
-            job.request,
+            dataclasses.replace(job.request, quality=result.quality),  # the tier delivered, if it fell short
             result.seconds,
             record.user_id,
             kind=JobKind(record.kind),

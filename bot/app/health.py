@@ -30,6 +30,9 @@ class Watched(Protocol):
     def shard_states(self) -> dict[int, bool]:
         """Whether each of this process's shards is connected."""
 
+    def provider_states(self) -> dict[str, str]:
+        """Each image provider's circuit breaker: closed, open or half-open."""
+
 
 class HealthServer:
     """Serves `/healthz` and `/metrics` on `host:port` (port 0: any free port, see `port` once started)."""
@@ -66,6 +69,7 @@ class HealthServer:
             "shards": {str(shard): "connected" if up else "disconnected" for shard, up in sorted(shards.items())},
             "database": "ok" if database else "unreachable",
             "queue": dataclasses.asdict(reading) if reading is not None else None,
+            "providers": self._bot.provider_states(),  # an open breaker is failed over, not a reason for 503
         }
         return web.json_response(body, status=200 if connected and database else 503)
 

@@ -9,8 +9,9 @@ from discord.app_commands import Choice, locale_str
 
 from bot.app.i18n.command_text import label
 from bot.app.render import shorten
-from bot.core.generation import ASPECT_SIZES, STYLES, RequestRules
+from bot.core.generation import RequestRules
 from bot.core.imageapi import QUALITIES
+from bot.core.request import ASPECT_SIZES, STYLES
 
 DESCRIPTION_LIMIT = 100  # Discord's limit for command and option descriptions
 SIZE_CHOICES = [Choice(name=label(f"command.choice.size.{size}"), value=size) for size in ASPECT_SIZES.values()]

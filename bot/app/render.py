@@ -9,10 +9,9 @@ import discord
 from bot.app.errors import megabytes
 from bot.app.i18n import catalogue
 from bot.core.fitting import FittedImage
-from bot.core.generation import ASPECT_SIZES
 from bot.core.imageapi import ImageBytes
 from bot.core.jobs import JobKind
-from bot.core.request import ImageRequest
+from bot.core.request import ASPECT_SIZES, ImageRequest
 
 MAX_FILES = 10  # files per message
 MAX_REQUEST_BYTES = 25 * 1024 * 1024 - 512 * 1024  # a whole upload request, with room for the JSON part

@@ -70,21 +70,33 @@ class Accountant:
         )
         await self._storage.reserve(reservation, caps)
 
-    async def settle(self, record: JobRecord, outcome: str, delivered: int, generated: int) -> None:
-        """Replace the job's reservation with its ledger row."""
+    async def settle(
+        self,
+        record: JobRecord,
+        outcome: str,
+        delivered: int,
+        generated: int,
+        *,
+        provider: str | None = None,
+        quality: str | None = None,
+    ) -> None:
+        """Replace the job's reservation with its ledger row; `quality` is the tier delivered when it fell short of
+        the one asked, and is what the row books and prices."""
+        quality = quality or record.quality
         await self._storage.settle(
             UsageRecord(
                 job_id=record.id,
                 guild_id=record.guild_id,
                 user_id=record.user_id,
                 model=record.model,
-                quality=record.quality or "1k",
+                quality=quality or "1k",
                 n=record.n,
                 images=delivered,
-                cost=self.cost(record, generated),
+                cost=image_cost(self._prices, record.model, quality, generated),
                 outcome=outcome,
                 created_at=record.created_at,
                 finished_at=datetime.now(UTC),
+                provider=provider,
             )
         )
 

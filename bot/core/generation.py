@@ -1,7 +1,8 @@
 """Turning what a member asked for into a checked image API request, and running it."""
 
 import dataclasses
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.core.errors import (
@@ -13,23 +14,16 @@ from bot.core.errors import (
     PromptTooLong,
     TooManyPictures,
 )
-from bot.core.imageapi import QUALITIES, Generation, ImageAPIClient, hash_user
+from bot.core.imageapi import QUALITIES, ImageBytes, hash_user
+from bot.core.images import pixel_size
+from bot.core.inputs import InputPicture
 from bot.core.metrics import Metrics
-from bot.core.request import ImageRequest
+from bot.core.providers.router import Router
+from bot.core.request import ASPECT_SIZES, STYLES, ImageRequest
+
+log = logging.getLogger(__name__)
 
 MAX_COUNT = 10  # the spec's bound on `n`
-
-# Aspect ratios offered to members, with the `WxH` strings the API takes (gateways map them to ratios).
-ASPECT_SIZES: dict[str, str] = {
-    "1:1": "1024x1024",
-    "16:9": "1792x1024",
-    "9:16": "1024x1792",
-    "3:2": "1536x1024",
-    "2:3": "1024x1536",
-    "4:3": "1280x960",
-    "3:4": "960x1280",
-}
-STYLES = ("vivid", "natural")  # the spec's `style` values
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,13 +59,31 @@ def normal_size(value: str | None) -> str | None:
     return normal_choice("size", value, tuple(ASPECT_SIZES.values()))
 
 
-class GenerationService:
-    """Checks an ask against the rules, then has the image API fulfil it."""
+@dataclass(frozen=True, slots=True)
+class Generation:
+    """What a request produced: the images, the provider that made them, the seconds it took, and the quality tier
+    delivered (the one asked, unless the images came back smaller than that tier makes them)."""
 
-    def __init__(
-        self, client: ImageAPIClient, rules: RequestRules, user_salt: str, metrics: Metrics | None = None
-    ) -> None:
-        self._client = client
+    images: list[ImageBytes]
+    provider: str
+    seconds: float
+    quality: str | None = None
+
+
+def delivered_quality(asked: str | None, images: Sequence[ImageBytes], floor: Callable[[str], int]) -> str | None:
+    """The highest tier up to `asked` whose images are at least `floor(tier)` pixels on their long side."""
+    if asked is None or not images:
+        return asked
+    long_side = min(max(pixel_size(image.data)) for image in images)
+    reachable = QUALITIES[: QUALITIES.index(asked) + 1]
+    return next((tier for tier in reversed(reachable) if floor(tier) <= long_side), QUALITIES[0])
+
+
+class GenerationService:
+    """Checks an ask against the rules, then has the providers fulfil it."""
+
+    def __init__(self, router: Router, rules: RequestRules, user_salt: str, metrics: Metrics | None = None) -> None:
+        self._router = router
         self._rules = rules
         self._user_salt = user_salt
         self._metrics = metrics
@@ -111,15 +123,23 @@ class GenerationService:
             raise ModelNotAllowed(asked, self._rules.models)
         return model
 
-    async def generate(self, request: ImageRequest, user_id: int, images: tuple[str, ...] = ()) -> Generation:
-        """Run a prepared request for a member, with its input pictures as the API takes them; raises an
-        ImageAPIError subclass on failure. The member is named upstream only by an opaque id."""
+    async def generate(
+        self, request: ImageRequest, user_id: int, pictures: tuple[InputPicture, ...] = ()
+    ) -> Generation:
+        """Run a prepared request for a member, with its input pictures; raises an ImageAPIError subclass on failure
+        (the last provider's, when none could serve it). The member is named upstream only by an opaque id."""
         try:
-            generation = await self._client.generate(request, user=hash_user(user_id, self._user_salt), images=images)
+            served = await self._router.generate(request, user=hash_user(user_id, self._user_salt), pictures=pictures)
         except ImageAPIError as error:
             if self._metrics is not None:
                 self._metrics.gateway_error(type(error).__name__)
             raise
         if self._metrics is not None:
-            self._metrics.gateway_request(generation.seconds)
-        return generation
+            self._metrics.gateway_request(served.seconds)
+        provider = served.provider.provider
+        quality = delivered_quality(
+            request.quality, served.images, lambda tier: provider.tier_floor(tier, request.size)
+        )
+        if quality != request.quality:
+            log.warning("%s delivered %s images for a %s request", provider.name, quality, request.quality)
+        return Generation(served.images, provider.name, served.seconds, quality)

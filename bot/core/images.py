@@ -1,6 +1,9 @@
 """Image bytes: tell the format by the bytes themselves, never by a name or a content type."""
 
+import io
 from enum import StrEnum
+
+from PIL import Image
 
 
 class ImageFormat(StrEnum):
@@ -25,3 +28,9 @@ def sniff_format(data: bytes) -> ImageFormat | None:
     if data.startswith((b"GIF87a", b"GIF89a")):
         return ImageFormat.GIF
     return None
+
+
+def pixel_size(data: bytes) -> tuple[int, int]:
+    """Width and height, read from the image's header alone (nothing is decoded)."""
+    with Image.open(io.BytesIO(data)) as image:
+        return image.size

@@ -19,7 +19,7 @@ from bot.core.errors import BotError, OutsideServer, QueueClosed, QueueFull, Quo
 from bot.core.fitting import FittedImage, fit_image
 from bot.core.generation import GenerationService
 from bot.core.imageapi import ImageBytes
-from bot.core.inputs import PictureFetcher, PictureRef, encode_for_api
+from bot.core.inputs import PictureFetcher, PictureRef
 from bot.core.limits import Requester, ServerLimits, caps_for, check_request
 from bot.core.log_context import job_context, prompt_for_log
 from bot.core.metrics import Metrics, job_outcome
@@ -45,10 +45,12 @@ class JobKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class JobResult:
-    """A job's images, each fitted under the upload limit, and the seconds the image API took."""
+    """A job's images, each fitted under the upload limit, the provider that made them and the seconds it took."""
 
     images: list[FittedImage]
     seconds: float
+    provider: str = ""
+    quality: str | None = None  # the tier delivered
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +103,6 @@ class JobService:
         policy: Policy,
         accountant: Accountant,
         queue: FairQueue[JobResult],
-        input_mode: str,
         metrics: Metrics | None = None,
         log_prompts: bool = False,
     ) -> None:
@@ -113,7 +114,6 @@ class JobService:
         self._policy = policy
         self._accountant = accountant
         self._queue = queue
-        self._input_mode = input_mode
         # one image decoded and re-encoded at a time: a 4K picture takes ~50 MB decoded
         self._image_work = asyncio.Semaphore(1)
         self._in_flight: set[str] = set()
@@ -173,9 +173,11 @@ class JobService:
         try:
             message_id = await port.deliver(job, result)
         except Exception:
-            await self.finish(job, JobStatus.FAILED, generated=generated)  # billed upstream all the same
+            await self.finish(job, JobStatus.FAILED, generated=generated, result=result)  # billed all the same
             raise
-        await self.finish(job, JobStatus.DONE, delivered=generated, generated=generated, message_id=message_id)
+        await self.finish(
+            job, JobStatus.DONE, delivered=generated, generated=generated, message_id=message_id, result=result
+        )
         log.info("job %s: delivered %d images in %.1fs", job.id, generated, result.seconds)
         return generated
 
@@ -295,24 +297,31 @@ class JobService:
         """A job's work once it has a slot: fetch and check its pictures, ask the image API, fit the images."""
         # the queue's worker task doesn't inherit the submitter's context: name the job again
         with job_context(job.id, job.record.guild_id, job.record.user_id):
-            images: tuple[str, ...] = ()
-            if refs := job.request.pictures:
-                images = encode_for_api(await self._fetcher.fetch_all(refs), self._input_mode)
-            generation = await self._generation.generate(job.request, job.record.user_id, images)
+            pictures = tuple(await self._fetcher.fetch_all(job.request.pictures)) if job.request.pictures else ()
+            generation = await self._generation.generate(job.request, job.record.user_id, pictures)
             fitted = [await self._fit(image, upload_limit) for image in generation.images]
-            return JobResult(fitted, generation.seconds)
+            return JobResult(fitted, generation.seconds, generation.provider, generation.quality)
 
     async def _fit(self, image: ImageBytes, limit: int) -> FittedImage:
         async with self._image_work:
             return await asyncio.to_thread(fit_image, image, limit)  # never on the event loop
 
     async def finish(
-        self, job: Job, status: JobStatus, *, delivered: int = 0, generated: int = 0, message_id: int | None = None
+        self,
+        job: Job,
+        status: JobStatus,
+        *,
+        delivered: int = 0,
+        generated: int = 0,
+        message_id: int | None = None,
+        result: JobResult | None = None,
     ) -> None:
-        """Settle the job's booking (delivered images count against quotas, generated ones cost) and close it."""
+        """Settle the job's booking (delivered images count against quotas, generated ones cost, at the tier the
+        provider delivered) and close it."""
         outcome = "delivered" if status is JobStatus.DONE else "failed"
+        served = {"provider": result.provider, "quality": result.quality} if result is not None else {}
         try:
-            await self._accountant.settle(job.record, outcome, delivered, generated)
+            await self._accountant.settle(job.record, outcome, delivered, generated, **served)
             await self._storage.finish_job(job.id, status, datetime.now(UTC), message_id)
         finally:
             self._landed(job)

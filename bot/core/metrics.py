@@ -76,6 +76,19 @@ class Metrics:
         self._gateway_errors = Counter(
             "imagebot_gateway_errors_total", "Image API failures, by error class.", ["kind"], registry=self.registry
         )
+        self._provider_seconds = Histogram(
+            "imagebot_provider_request_seconds",
+            "Seconds each provider took to serve a request, by provider.",
+            ["provider"],
+            buckets=GATEWAY_BUCKETS,
+            registry=self.registry,
+        )
+        self._provider_failures = Counter(
+            "imagebot_provider_failures_total",
+            "Provider failures, by provider and error class.",
+            ["provider", "kind"],
+            registry=self.registry,
+        )
         self._discord_errors = Counter(
             "imagebot_discord_errors_total", "Discord HTTP failures, by status.", ["status"], registry=self.registry
         )
@@ -93,6 +106,26 @@ class Metrics:
     def gateway_request(self, seconds: float) -> None:
         """Record how long one image API request took."""
         self._gateway_seconds.observe(seconds)
+
+    def provider_request(self, provider: str, seconds: float) -> None:
+        """A provider served a request in `seconds`."""
+        self._provider_seconds.labels(provider).observe(seconds)
+
+    def provider_reading(self, provider: str) -> tuple[int, int, float]:
+        """A provider's requests served, failures, and mean seconds per request served, since the start."""
+        served = self.registry.get_sample_value("imagebot_provider_request_seconds_count", {"provider": provider}) or 0
+        total = self.registry.get_sample_value("imagebot_provider_request_seconds_sum", {"provider": provider}) or 0.0
+        failures = sum(
+            sample.value
+            for metric in self._provider_failures.collect()
+            for sample in metric.samples
+            if sample.name.endswith("_total") and sample.labels.get("provider") == provider
+        )
+        return int(served), int(failures), total / served if served else 0.0
+
+    def provider_error(self, provider: str, kind: str) -> None:
+        """A provider failed with an error of class `kind` (the job may still be served by another)."""
+        self._provider_failures.labels(provider, kind).inc()
 
     def gateway_error(self, kind: str) -> None:
         """Count an image API failure by its error class name (e.g. RateLimited)."""

@@ -4,6 +4,18 @@ from dataclasses import dataclass
 
 from bot.core.inputs import PictureRef
 
+# Aspect ratios offered to members, with the `WxH` strings the API takes (gateways map them to ratios).
+ASPECT_SIZES: dict[str, str] = {
+    "1:1": "1024x1024",
+    "16:9": "1792x1024",
+    "9:16": "1024x1792",
+    "3:2": "1536x1024",
+    "2:3": "1024x1536",
+    "4:3": "1280x960",
+    "3:4": "960x1280",
+}
+STYLES = ("vivid", "natural")  # the spec's `style` values
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ImageRequest:

@@ -21,6 +21,7 @@ SUBCOMMANDS = [
     ("unblock-server", {"server_id": "123456789012345678"}),
     ("blocks", {}),
     ("usage", {}),
+    ("providers", {}),
     ("sync", {}),
 ]
 
@@ -203,3 +204,24 @@ async def wait_for_totals(bot, span: tuple[datetime, datetime], expected: UsageT
             if await bot.storage.usage_totals(None, *span) == expected:
                 return
             await asyncio.sleep(0.02)
+
+
+async def test_providers_shows_each_provider_with_its_breaker_and_counts(
+    discord_api, image_api, bot, guild, admin
+) -> None:
+    reply = await discord_api.slash("admin providers", user=admin, guild=guild)
+    shown = (await reply.final(timeout=5)).content
+
+    requests, failures, seconds = bot.metrics.provider_reading("gateway")
+    models = "gemini-3-pro-image-preview, gemini-2.5-flash-image"
+    state = text("admin.providers.state.closed")
+    line = text(
+        "admin.providers.line",
+        name="gateway",
+        models=models,
+        state=state,
+        requests=requests,
+        failures=failures,
+        seconds=f"{seconds:.1f}",
+    )
+    assert shown.splitlines() == [text("admin.providers.title"), line]

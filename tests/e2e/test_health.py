@@ -32,6 +32,9 @@ class BotWithStorage:
     def shard_states(self) -> dict[int, bool]:
         return self.bot.shard_states()
 
+    def provider_states(self) -> dict[str, str]:
+        return self.bot.provider_states()
+
 
 @pytest.fixture
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
@@ -58,6 +61,7 @@ async def test_healthz_reports_a_connected_bot_with_its_database_and_queue(bot, 
         "shards": {"0": "connected"},
         "database": "ok",
         "queue": {"queued": 0, "running": 0, "slots": bot.settings.image_api_concurrency},
+        "providers": {"gateway": "closed"},
     }
 
 
@@ -89,7 +93,7 @@ async def test_healthz_is_unavailable_when_the_gateway_is_disconnected(bot, http
         await server.stop()
         await idle.http.close()  # a sharded client that never logged in can't close() itself
         await storage.close()
-    assert body == {"gateway": "disconnected", "shards": {}, "database": "ok", "queue": None}
+    assert body == {"gateway": "disconnected", "shards": {}, "database": "ok", "queue": None, "providers": {}}
 
 
 async def test_metrics_show_a_running_job_in_the_queue_gauges(

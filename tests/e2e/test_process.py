@@ -238,5 +238,6 @@ async def test_the_bot_process_serves_healthz_and_metrics_when_asked(image_api, 
         "shards": {"0": "connected"},
         "database": "ok",
         "queue": {"queued": 0, "running": 0, "slots": 4},
+        "providers": {"gateway": "closed"},
     }
     assert "imagebot_queue_slots 4.0" in metrics

@@ -25,6 +25,7 @@ NO_FIXED_DEFAULT = {
     "HEALTH_PORT",  # off unless set
     "SHARD_COUNT",  # Discord's recommendation
     "SHARD_IDS",  # every shard
+    "IMAGE_PROVIDERS_FILE",  # one gateway unless set
 }
 
 

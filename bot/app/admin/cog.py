@@ -118,6 +118,29 @@ class Admin(
             lines.append(with_global_cap(line, name, self.bot.global_caps, locale))
         await answer(interaction, "\n".join(lines))
 
+    @app_commands.command(**names("admin.providers"))
+    async def providers(self, interaction: Interaction) -> None:
+        self.require_admin(interaction)
+        locale = interaction.locale
+        lines = [catalogue.text(locale, "admin.providers.title")]
+        for upstream in self.bot.router.upstreams:
+            requests, failures, seconds = self.bot.metrics.provider_reading(upstream.name)
+            state = catalogue.text(locale, f"admin.providers.state.{upstream.breaker.state.value}")
+            models = ", ".join(upstream.models)
+            lines.append(
+                catalogue.text(
+                    locale,
+                    "admin.providers.line",
+                    name=upstream.name,
+                    models=models,
+                    state=state,
+                    requests=requests,
+                    failures=failures,
+                    seconds=f"{seconds:.1f}",
+                )
+            )
+        await answer(interaction, "\n".join(lines))
+
     @app_commands.command(**names("admin.sync"))
     async def sync(self, interaction: Interaction) -> None:
         self.require_admin(interaction)

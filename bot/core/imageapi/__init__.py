@@ -1,7 +1,6 @@
 """Client for the OpenAI-compatible image API (`POST /v1/images/generations`)."""
 
 from bot.core.imageapi.answers import ImageBytes
-from bot.core.imageapi.client import Generation, ImageAPIClient, ImageAPIConfig
 from bot.core.imageapi.request import (
     DEFAULT_MODEL_MAX_PICTURES,
     DEFAULT_MODELS,
@@ -15,9 +14,6 @@ __all__ = [
     "DEFAULT_MODEL_MAX_PICTURES",
     "QUALITIES",
     "RESPONSE_FORMATS",
-    "Generation",
-    "ImageAPIClient",
-    "ImageAPIConfig",
     "ImageBytes",
     "hash_user",
 ]

@@ -101,6 +101,7 @@ class UsageRecord:
     outcome: str
     created_at: datetime  # when the request was made, which is the day and month it counts in
     finished_at: datetime
+    provider: str | None = None  # the provider that served it; None when none did
 
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:

@@ -143,7 +143,7 @@ INTERRUPT_RESERVATIONS = """
 {taken_reservations}
 INSERT INTO usage_ledger ({ledger.columns})
 SELECT r.job_id, r.guild_id, r.user_id, COALESCE(j.model, ''), COALESCE(j.quality, '1k'), COALESCE(j.n, r.images),
-       0, 0, 'interrupted', r.created_at, :now
+       0, 0, 'interrupted', r.created_at, :now, NULL
 FROM taken AS r LEFT JOIN jobs AS j ON j.id = r.job_id
 WHERE true
 ON CONFLICT (job_id) DO NOTHING

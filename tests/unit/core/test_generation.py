@@ -1,11 +1,10 @@
 from collections.abc import AsyncIterator
 
-import aiohttp
 import pytest
 
 from bot.core import errors
 from bot.core.generation import GenerationService, RequestRules
-from bot.core.imageapi import ImageAPIClient, ImageAPIConfig
+from bot.core.providers.router import Router
 from bot.core.request import ImageRequest
 
 RULES = RequestRules(models=("pro", "flash"), default_model="pro", prompt_max_length=20)
@@ -13,8 +12,7 @@ RULES = RequestRules(models=("pro", "flash"), default_model="pro", prompt_max_le
 
 @pytest.fixture
 async def service() -> AsyncIterator[GenerationService]:
-    async with aiohttp.ClientSession() as session:  # never used: prepare() makes no call
-        yield GenerationService(ImageAPIClient(session, ImageAPIConfig("http://127.0.0.1:9", "k")), RULES, "salt")
+    yield GenerationService(Router([]), RULES, "salt")  # prepare() asks no provider
 
 
 def test_a_valid_ask_becomes_the_api_request(service) -> None:

@@ -15,12 +15,15 @@ from PIL import Image
 from bot.core import errors
 from bot.core.accounting import Accountant
 from bot.core.generation import GenerationService, RequestRules
-from bot.core.imageapi import ImageAPIClient, ImageAPIConfig, hash_user
+from bot.core.imageapi import hash_user
 from bot.core.inputs import PictureFetcher, PictureRef
 from bot.core.jobs import Job, JobKind, JobResult, JobService, request_of
 from bot.core.limits import Requester, ServerLimits
 from bot.core.metrics import Metrics
 from bot.core.policy import Policy
+from bot.core.providers.base import ProviderSettings
+from bot.core.providers.gateway import GatewayOptions, GatewayProvider
+from bot.core.providers.router import Router, Upstream
 from bot.core.queue import FairQueue
 from bot.core.request import ImageRequest
 from bot.core.storage import JobStatus, Storage, open_storage
@@ -56,7 +59,9 @@ class Setup:
         metrics: Metrics | None = None,
         log_prompts: bool = False,
     ) -> JobService:
-        client = ImageAPIClient(self.session, ImageAPIConfig(self.api.base_url, KEY, timeout=5, max_retries=0))
+        settings = ProviderSettings(name="gateway", base_url=self.api.base_url, api_key=KEY, timeout=5)
+        gateway = GatewayProvider(self.session, settings, options=GatewayOptions(edit_input=input_mode))
+        router = Router([Upstream(gateway, {model: model for model in MODELS})])
         fetcher = PictureFetcher(
             self.session,
             allowed_origins=frozenset({str(self.host.make_url("/").origin())}),
@@ -65,11 +70,11 @@ class Setup:
             timeout=5,
         )
         policy = Policy(self.storage, limits or ServerLimits())
-        generation = GenerationService(client, RULES, "salt")
+        generation = GenerationService(router, RULES, "salt")
         queue: FairQueue[JobResult] = FairQueue(2)
         accountant = Accountant(self.storage, PRICES)
         return JobService(
-            generation, fetcher, self.storage, policy, accountant, queue, input_mode, metrics, log_prompts=log_prompts
+            generation, fetcher, self.storage, policy, accountant, queue, metrics, log_prompts=log_prompts
         )
 
     def picture(self, name: str) -> PictureRef:

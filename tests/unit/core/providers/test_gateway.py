@@ -1,19 +1,24 @@
-"""The API client against the loopback image API: shapes, retries, deadlines, the concurrency cap."""
+"""The gateway kind against the loopback image API: shapes, retries, deadlines, the concurrency cap, the body."""
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 
 from bot.core import errors
-from bot.core.imageapi import ImageAPIClient, ImageAPIConfig
 from bot.core.images import ImageFormat
+from bot.core.inputs import InputPicture, PictureRef
+from bot.core.providers.base import ProviderCall, ProviderSettings
+from bot.core.providers.gateway import GatewayOptions, GatewayProvider
+from bot.core.providers.router import Router, Upstream
 from bot.core.request import ImageRequest
 from tests.loopback import image_api as faults
 from tests.loopback.image_api import ImageAPIServer
 
 KEY = "sk-client-test-key-42"
+MODELS = ("gemini-3-pro-image-preview", "gemini-2.5-flash-image")
 REQUEST = ImageRequest(prompt="a red kite", model="gemini-3-pro-image-preview", count=2, size="256x256")
 
 
@@ -40,9 +45,15 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
         yield client_session
 
 
-def make_client(session, api, sleep=None, **config: object) -> ImageAPIClient:
-    settings = {"base_url": api.base_url, "api_key": KEY, "max_retries": 3, "timeout": 10.0} | config
-    return ImageAPIClient(session, ImageAPIConfig(**settings), sleep=sleep or RecordedSleep(), rand=lambda: 0.0)
+def make_client(session, api, sleep=None, concurrency=None, response_format="b64_json", **config: object) -> Router:
+    """A router with one gateway provider serving REQUEST's model, as a deployment without a providers file has."""
+    base_url = api.base_url if api is not None else "http://127.0.0.1:9"
+    settings = {"name": "gateway", "base_url": base_url, "api_key": KEY, "max_retries": 3, "timeout": 10.0} | config
+    options = GatewayOptions(response_format=response_format)
+    provider = GatewayProvider(
+        session, ProviderSettings(**settings), options=options, sleep=sleep or RecordedSleep(), rand=lambda: 0.0
+    )
+    return Router([Upstream(provider, {model: model for model in MODELS}, concurrency=concurrency)])
 
 
 @pytest.mark.parametrize("shape", ["b64_json", "url", "data_url", "empty_strings", "markdown"])
@@ -132,7 +143,7 @@ async def test_refusals_are_typed_and_not_retried(session, api, fault, error) ->
 
 
 async def test_a_wrong_key_is_an_authentication_failure(session, api) -> None:
-    client = ImageAPIClient(session, ImageAPIConfig(base_url=api.base_url, api_key="sk-wrong"))
+    client = make_client(session, api, api_key="sk-wrong")
 
     with pytest.raises(errors.AuthenticationFailed) as raised:
         await client.generate(REQUEST)
@@ -161,11 +172,10 @@ async def test_a_retry_that_would_pass_the_deadline_is_not_attempted(session, ap
 
 
 async def test_an_unreachable_api_is_a_connection_failure(session) -> None:
-    config = ImageAPIConfig(base_url="http://127.0.0.1:9", api_key=KEY, max_retries=1)
     sleep = RecordedSleep()
 
     with pytest.raises(errors.ConnectionFailed):
-        await ImageAPIClient(session, config, sleep=sleep, rand=lambda: 0.0).generate(REQUEST)
+        await make_client(session, None, sleep, max_retries=1).generate(REQUEST)
 
     assert sleep.delays == [0.5]
 
@@ -216,3 +226,52 @@ async def test_the_request_body_is_what_was_asked(session, api) -> None:
         "response_format": "b64_json",
     }
     assert api.last_request.headers["Authorization"] == f"Bearer {KEY}"
+
+
+def body_of(request: ImageRequest, options: GatewayOptions | None = None, **call: object) -> dict[str, object]:
+    settings = ProviderSettings(name="gateway", base_url="http://gateway.invalid/v1", api_key=KEY)
+    provider = GatewayProvider(None, settings, options=options)  # type: ignore[arg-type]  # body() makes no call
+    body = provider.body(ProviderCall(request=request, model=request.model or "", **call), False, request.count)
+    assert isinstance(body, dict)
+    return body
+
+
+def test_body_carries_every_field_that_is_set() -> None:
+    request = ImageRequest(
+        prompt="a fox", model="gemini-3-pro-image-preview", count=3, size="1792x1024", quality="2k", style="vivid"
+    )
+    picture = InputPicture(PictureRef("a.png", "https://cdn.invalid/a.png"), b"\x89PNG....", ImageFormat.PNG, 1, 1)
+    options = GatewayOptions(response_format="url")
+    assert body_of(request, options, user="u-1", pictures=(picture,)) == {
+        "model": "gemini-3-pro-image-preview",
+        "prompt": "a fox",
+        "n": 3,
+        "size": "1792x1024",
+        "quality": "2k",
+        "style": "vivid",
+        "user": "u-1",
+        "response_format": "url",
+        "image": ["data:image/png;base64," + base64.b64encode(b"\x89PNG....").decode()],
+    }
+
+
+def test_unset_optional_fields_are_left_out() -> None:
+    body = body_of(ImageRequest(prompt="a fox", model="m"))
+    assert body == {"model": "m", "prompt": "a fox", "n": 1, "response_format": "b64_json"}
+
+
+def test_a_gateway_gets_the_quality_values_and_size_format_it_takes() -> None:
+    options = GatewayOptions(quality_values={"1k": "1K", "2k": "2K", "4k": "4K"}, size_format="ratio")
+
+    body = body_of(ImageRequest(prompt="a fox", model="m", size="1792x1024", quality="2k"), options)
+
+    assert (body["quality"], body["size"]) == ("2K", "16:9")
+
+
+def test_the_api_root_may_be_given_with_or_without_its_version() -> None:
+    call = ProviderCall(request=ImageRequest(prompt="a fox", model="m"), model="m")
+    urls = {
+        GatewayProvider(None, ProviderSettings(name="g", base_url=base, api_key=KEY)).url(call, False)  # type: ignore[arg-type]
+        for base in ("https://gw.invalid", "https://gw.invalid/", "https://gw.invalid/v1", "https://gw.invalid/v1/")
+    }
+    assert urls == {"https://gw.invalid/v1/images/generations"}

@@ -1,0 +1,52 @@
+"""Turning the configured providers into the router's upstreams."""
+
+from collections.abc import Sequence
+
+import aiohttp
+
+from bot.core.providers.base import HTTPProvider, ProviderSettings
+from bot.core.providers.config import ProviderConfig
+from bot.core.providers.gateway import GatewayProvider
+from bot.core.providers.gemini import GeminiProvider
+from bot.core.providers.openai import OpenAIProvider
+from bot.core.providers.openrouter import OpenRouterProvider
+from bot.core.providers.router import Breaker, Upstream
+
+KINDS: dict[str, type[HTTPProvider]] = {
+    "gateway": GatewayProvider,
+    "openai": OpenAIProvider,
+    "gemini": GeminiProvider,
+    "openrouter": OpenRouterProvider,
+}
+
+
+def build_upstreams(
+    configs: Sequence[ProviderConfig],
+    session: aiohttp.ClientSession,
+    *,
+    connect_timeout: float,
+    download_max_bytes: int,
+    download_timeout: float,
+) -> list[Upstream]:
+    """One upstream per configured provider, all on `session`."""
+    upstreams = []
+    for config in configs:
+        settings = ProviderSettings(
+            name=config.name,
+            base_url=config.base_url,
+            api_key=config.api_key,
+            timeout=config.timeout,
+            connect_timeout=connect_timeout,
+            max_retries=config.max_retries,
+            download_max_bytes=download_max_bytes,
+            download_timeout=download_timeout,
+            key_name=config.api_key_env,
+        )
+        provider = (
+            GatewayProvider(session, settings, options=config.gateway)
+            if config.kind == "gateway"
+            else KINDS[config.kind](session, settings)
+        )
+        breaker = Breaker(failures=config.breaker_failures, cooloff=config.breaker_cooloff)
+        upstreams.append(Upstream(provider, dict(config.models), config.priority, config.concurrency, breaker))
+    return upstreams
