@@ -64,6 +64,7 @@ class InteractionPort:
             picture_count=len(record.pictures),
             fitted=tuple(result.images),
             upload_limit=self.upload_limit,
+            asked_quality=job.request.quality if result.quality != job.request.quality else None,
         )
         images = [item.image for item in result.images]
         locale = self._interaction.locale

@@ -29,6 +29,7 @@ class ResultSummary:
     picture_count: int = 0
     fitted: tuple[FittedImage, ...] = ()
     upload_limit: int = 0
+    asked_quality: str | None = None  # set when the images came back at a lower tier than this one
 
 
 def result_embed(summary: ResultSummary, image_count: int, locale: discord.Locale) -> discord.Embed:
@@ -46,7 +47,7 @@ def result_embed(summary: ResultSummary, image_count: int, locale: discord.Local
     fields = {
         "result.model": request.model,
         "result.size": f"{size} ({RATIOS[size]})" if size in RATIOS else size,
-        "result.quality": request.quality or "1k",
+        "result.quality": quality_shown(request.quality, summary.asked_quality, locale),
         "result.time": catalogue.text(locale, "result.seconds", seconds=summary.seconds),
         "result.requester": f"<@{summary.requester_id}>",
     }
@@ -57,6 +58,13 @@ def result_embed(summary: ResultSummary, image_count: int, locale: discord.Local
     if note := reencoded_note(summary.fitted, summary.upload_limit, locale):
         embed.set_footer(text=note)
     return embed
+
+
+def quality_shown(delivered: str | None, asked: str | None, locale: discord.Locale) -> str:
+    """The tier delivered, saying which was asked when the provider fell short of it."""
+    if asked is None or asked == delivered:
+        return delivered or "1k"
+    return catalogue.text(locale, "result.quality.short", delivered=delivered or "1k", asked=asked)
 
 
 def reencoded_note(fitted: Sequence[FittedImage], limit: int, locale: discord.Locale) -> str:

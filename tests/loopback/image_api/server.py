@@ -1,6 +1,7 @@
 """The loopback image API server: lifecycle, routes, and the bookkeeping tests read."""
 
 import asyncio
+import dataclasses
 import hmac
 import itertools
 import json
@@ -48,6 +49,8 @@ class ImageAPIServer:
         self.grain = 0.0  # noise sigma in generated images; BULKY_GRAIN makes a 4096x4096 PNG go over 10 MiB
         # False: equal requests get the same images, rendered once (a benchmark then measures the client, not Pillow)
         self.unique_images = unique_images
+        # Like some new-api builds: only an uppercase `2K`/`4K` raises the resolution; `2k` silently gives 1K.
+        self.case_sensitive_quality = False
         self._rendered: dict[tuple[object, ...], asyncio.Future[list[EncodedImage]]] = {}
         self.requests: list[RecordedRequest] = []
         self._in_flight = 0
@@ -159,6 +162,7 @@ class ImageAPIServer:
         self.requests.clear()
         self.latency = 0.0
         self.grain = 0.0
+        self.case_sensitive_quality = False
         self._answer_shape = None
         self._image_format = "png"
         self._max_in_flight = self._in_flight
@@ -209,6 +213,8 @@ class ImageAPIServer:
             generation = await asyncio.to_thread(validate, fields, self.models)
         except RequestRejected as rejected:
             return _json_response(rejected.status, rejected.body())
+        if self.case_sensitive_quality and fields.get("quality") not in ("2K", "4K"):
+            generation = dataclasses.replace(generation, quality="1k")
         record.input_images = list(generation.images)
         record.input_links = list(generation.links)
         fault = self._faults.pop()
