@@ -88,6 +88,7 @@ class ImageBot(commands.AutoShardedBot):
         self.api_session: aiohttp.ClientSession | None = None
         self.picture_session: aiohttp.ClientSession | None = None
         self.slots: SharedSlotGate | None = None
+        self.provider_slots: list[SharedSlotGate] = []  # the providers' own, made by build_upstreams
         self.heartbeat: Heartbeat | None = None
         self.health: HealthServer | None = None
         self._recovery: asyncio.Task[None] | None = None
@@ -116,7 +117,10 @@ class ImageBot(commands.AutoShardedBot):
             connect_timeout=settings.image_api_connect_timeout,
             download_max_bytes=settings.image_download_max_bytes,
             download_timeout=settings.image_download_timeout,
+            gate_for=self._provider_gate,
         )
+        for gate in self.provider_slots:  # a provider's own concurrency holds across processes too
+            await gate.start()
         if settings.image_providers_file is not None and settings.image_api_key:
             log.warning("IMAGE_API_KEY and IMAGE_API_BASE_URL are not used: IMAGE_PROVIDERS_FILE names the providers")
         self.router = Router(upstreams, self.metrics)
@@ -190,6 +194,12 @@ class ImageBot(commands.AutoShardedBot):
         getattr(self, "_AutoShardedClient__shards")[shard_id] = shard  # noqa: B009
         shard.launch()
 
+    def _provider_gate(self, name: str, cap: int) -> SharedSlotGate | None:
+        """A provider's own `cap` slots, shared with the other processes on PostgreSQL; None on SQLite."""
+        if (gate := self.storage.shared_slots(cap, pool=f"provider:{name}")) is not None:
+            self.provider_slots.append(gate)  # started in setup_hook, closed in close
+        return gate
+
     def shard_states(self) -> dict[int, bool]:
         """Whether each of this process's shards is connected."""
         return {shard_id: not shard.is_closed() for shard_id, shard in self.shards.items()}
@@ -216,6 +226,8 @@ class ImageBot(commands.AutoShardedBot):
             await self.heartbeat.stop()
         if self.slots is not None:
             await self.slots.close()
+        for gate in self.provider_slots:
+            await gate.close()
         await super().close()
         for session in (self.api_session, self.picture_session):
             if session is not None:

@@ -1,4 +1,5 @@
-"""Slots shared by several processes, so that the image API's concurrency cap holds across all of them."""
+"""Slots shared by several processes, so that a concurrency cap (the image API queue's, or a provider's own) holds
+across all of them."""
 
 from dataclasses import dataclass
 from typing import Protocol

@@ -8,7 +8,7 @@ field by field; a problem raises ProvidersFileError naming the provider and the 
     api_key_env = "OPENAI_API_KEY"  # the environment variable holding its key: keys never sit in the file
     models = { "gpt-image" = "gpt-image-1" }   # the model members see -> this provider's id for it
     priority = 1                    # lower is tried first
-    concurrency = 4                 # optional: its own calls at once
+    concurrency = 4                 # optional: its own calls at once, across every process on PostgreSQL
     timeout = 120                   # optional: seconds for one attempt at it
     breaker_failures = 3            # optional: failures in a row that open its breaker ...
     breaker_cooloff = 30            # ... for this many seconds

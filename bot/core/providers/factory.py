@@ -1,6 +1,6 @@
 """Turning the configured providers into the router's upstreams."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import aiohttp
 
@@ -11,6 +11,7 @@ from bot.core.providers.gemini import GeminiProvider
 from bot.core.providers.openai import OpenAIProvider
 from bot.core.providers.openrouter import OpenRouterProvider
 from bot.core.providers.router import Breaker, Upstream
+from bot.core.slots import SlotGate
 
 KINDS: dict[str, type[HTTPProvider]] = {
     "gateway": GatewayProvider,
@@ -27,8 +28,10 @@ def build_upstreams(
     connect_timeout: float,
     download_max_bytes: int,
     download_timeout: float,
+    gate_for: Callable[[str, int], SlotGate | None] | None = None,
 ) -> list[Upstream]:
-    """One upstream per configured provider, all on `session`."""
+    """One upstream per configured provider, all on `session`; `gate_for(name, concurrency)` gives a provider with a
+    concurrency of its own the slots it shares with other processes (None, or no `gate_for`: its own semaphore)."""
     upstreams = []
     for config in configs:
         settings = ProviderSettings(
@@ -48,5 +51,6 @@ def build_upstreams(
             else KINDS[config.kind](session, settings)
         )
         breaker = Breaker(failures=config.breaker_failures, cooloff=config.breaker_cooloff)
-        upstreams.append(Upstream(provider, dict(config.models), config.priority, config.concurrency, breaker))
+        gate = None if gate_for is None or config.concurrency is None else gate_for(config.name, config.concurrency)
+        upstreams.append(Upstream(provider, dict(config.models), config.priority, config.concurrency, breaker, gate))
     return upstreams

@@ -31,6 +31,7 @@ from bot.core.inputs import InputPicture
 from bot.core.metrics import Metrics
 from bot.core.providers.base import Provider, ProviderCall
 from bot.core.request import ImageRequest
+from bot.core.slots import SlotGate
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,7 @@ class Upstream:
     priority: int = 0
     concurrency: int | None = None  # its own calls at once; None: only the queue's slots bound it
     breaker: Breaker = field(default_factory=Breaker)
+    gate: SlotGate | None = None  # its `concurrency` slots shared with other processes; None: this process's own
     _slots: asyncio.Semaphore | None = None
 
     @property
@@ -114,6 +116,12 @@ class Upstream:
         return self.provider.name
 
     async def run(self, call: ProviderCall) -> list[ImageBytes]:
+        if self.gate is not None:
+            lease = await self.gate.acquire()
+            try:
+                return await self._call(call)
+            finally:
+                await asyncio.shield(self.gate.release(lease))  # freed even when the job is cancelled
         if self.concurrency is None:
             return await self._call(call)
         if self._slots is None:

@@ -72,9 +72,9 @@ class Storage(Protocol):
     async def leave(self) -> None:
         """Record that this instance has stopped: jobs it still holds are orphans at once."""
 
-    def shared_slots(self, cap: int) -> SharedSlotGate | None:
-        """The image API's `cap` slots shared with the other processes on this database; None when there
-        are none (SQLite)."""
+    def shared_slots(self, cap: int, pool: str = "") -> SharedSlotGate | None:
+        """The `cap` slots of `pool` shared with the other processes on this database ('': the image API's, which
+        the queue holds; `provider:<name>`: a provider's own); None when there are none (SQLite)."""
 
     async def load_limits(self, guild_id: int) -> dict[str, str]:
         """The server's limit overrides: name to value text."""

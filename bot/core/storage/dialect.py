@@ -51,8 +51,8 @@ class Dialect(Connection, Protocol):
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:
         """A transaction that commits when the block ends, or rolls back if it raises."""
 
-    def shared_slots(self, instance: str, cap: int) -> SharedSlotGate | None:
-        """The image API's slots shared through the database, or None when it has none."""
+    def shared_slots(self, instance: str, cap: int, pool: str = "") -> SharedSlotGate | None:
+        """The slots of `pool` ('': the image API's) shared through the database, or None when it has none."""
 
     async def close(self) -> None:
         """Release the connections."""

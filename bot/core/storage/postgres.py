@@ -16,7 +16,7 @@ from bot.core.storage import sql
 from bot.core.storage.dialect import Params
 from bot.core.storage.errors import StorageError
 from bot.core.storage.migrations import Migration, load_migrations, pending_migrations
-from bot.core.storage.postgres_slots import FREE_ORPHANED_SLOTS, SharedSlots
+from bot.core.storage.postgres_slots import FREE_ORPHANED_SLOTS, FreedSlots, SharedSlots
 from bot.core.storage.records import as_utc
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,7 @@ class PostgresDialect:
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
+        self._freed_slots = FreedSlots(pool)  # one listening connection for every pool of slots
 
     @classmethod
     async def connect(cls, url: str) -> Self:
@@ -96,9 +97,10 @@ class PostgresDialect:
         async with self._pool.acquire() as connection, connection.transaction():
             yield _Transaction(connection)
 
-    def shared_slots(self, instance: str, cap: int) -> SharedSlots:
-        """The image API's `cap` slots, leased through this database by every process that shares it."""
-        return SharedSlots(self._pool, instance, cap)
+    def shared_slots(self, instance: str, cap: int, pool: str = "") -> SharedSlots:
+        """The `cap` slots of `pool` ('': the image API's), leased through this database by every process that
+        shares it."""
+        return SharedSlots(self._pool, self._freed_slots, instance, cap, pool)
 
     async def close(self) -> None:
         """Close the pool, cutting connections that are still busy after CLOSE_TIMEOUT."""

@@ -95,8 +95,8 @@ class SQLiteDialect:
         async with self._lock, _transaction(self._db):
             yield _Transaction(self._db)
 
-    def shared_slots(self, instance: str, cap: int) -> None:
-        """None: an SQLite file belongs to one process, whose own queue keeps the image API's cap."""
+    def shared_slots(self, instance: str, cap: int, pool: str = "") -> None:
+        """None: an SQLite file belongs to one process, which keeps the image API's and the providers' caps itself."""
         return None
 
     async def close(self) -> None:

@@ -98,8 +98,8 @@ class SQLStorage(Storage):
     async def leave(self) -> None:
         await self.dialect.execute(sql.LEAVE, {"instance": self._instance})
 
-    def shared_slots(self, cap: int) -> SharedSlotGate | None:
-        return self.dialect.shared_slots(self._instance, cap)
+    def shared_slots(self, cap: int, pool: str = "") -> SharedSlotGate | None:
+        return self.dialect.shared_slots(self._instance, cap, pool)
 
     async def load_limits(self, guild_id: int) -> dict[str, str]:
         rows = await self.dialect.fetch(sql.LOAD_LIMITS, {"guild_id": guild_id})

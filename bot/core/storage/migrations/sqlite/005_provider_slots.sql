@@ -1,0 +1,2 @@
+-- Nothing to change: PostgreSQL's slots gain pools for the providers' own concurrency, but an SQLite file is one
+-- process's, whose providers keep their caps in memory (as 003 says of the image API's slots).
