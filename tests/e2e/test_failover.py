@@ -4,16 +4,12 @@ prompt is told, not tried elsewhere."""
 
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from bot.app.i18n import catalogue
-from tests.conftest import MODELS, bot_env
-from tests.e2e.bot_process import START_TIMEOUT, run_bot, stop_bot
-from tests.e2e.helpers import outcome
+from tests.conftest import MODELS
 from tests.loopback import image_api as faults
-from tests.loopback.discord import DiscordServer
 from tests.loopback.image_api import ImageAPIServer
 
 KEYS = {"PRIMARY_KEY": "sk-primary-0001", "SECONDARY_KEY": "sk-secondary-0002"}
@@ -51,43 +47,10 @@ async def apis() -> AsyncIterator[tuple[ImageAPIServer, ImageAPIServer]]:
         yield primary, secondary
 
 
-class Deployment:
-    def __init__(self, discord: DiscordServer, tmp_path: Path) -> None:
-        self.discord = discord
-        self.guild = discord.add_guild(name="Failover")
-        self.member = discord.add_user(name="member", guild_id=self.guild.id)
-        self.tmp_path = tmp_path
-
-    async def start(self, text: str, image_api: ImageAPIServer) -> None:
-        (self.tmp_path / "providers.toml").write_text(text)
-        env = bot_env(self.discord, image_api, self.guild) | KEYS
-        env |= {"IMAGE_PROVIDERS_FILE": str(self.tmp_path / "providers.toml"), "IMAGE_API_KEY": ""}
-        self.process = await run_bot(env, self.tmp_path)
-        await self.discord.wait_ready(START_TIMEOUT)
-        await self.discord.wait_commands(START_TIMEOUT)
-
-    async def imagine(self, prompt: str = "a harbour at night"):
-        reply = await self.discord.slash("imagine", user=self.member, guild=self.guild, options={"prompt": prompt})
-        return await reply.final(timeout=20, until=outcome)
-
-    async def stop(self) -> str:
-        stderr = await stop_bot(self.process)
-        assert self.process.returncode == 0, stderr[-2000:]
-        return stderr
-
-
-@pytest.fixture
-async def deployment(own_discord, tmp_path) -> AsyncIterator[Deployment]:
-    running = Deployment(own_discord, tmp_path)
-    yield running
-    if getattr(running, "process", None) is not None and running.process.returncode is None:
-        await running.stop()
-
-
 async def test_the_secondary_serves_when_the_primary_is_overloaded(deployment, apis) -> None:
     primary, secondary = apis
     primary.fail_next(faults.overloaded())
-    await deployment.start(providers_file(primary.base_url, secondary.base_url), primary)
+    await deployment.start(providers_file(primary.base_url, secondary.base_url), primary, KEYS)
 
     result = await deployment.imagine()
 
@@ -101,7 +64,7 @@ async def test_a_hanging_primary_is_skipped_once_its_breaker_opens(deployment, a
     primary, secondary = apis
     for _ in range(3):
         primary.fail_next(faults.hang())
-    await deployment.start(providers_file(primary.base_url, secondary.base_url, timeout=1), primary)
+    await deployment.start(providers_file(primary.base_url, secondary.base_url, timeout=1), primary, KEYS)
 
     for _ in range(3):  # each waits out the primary's timeout, then the secondary serves
         assert len((await deployment.imagine()).files) == 1
@@ -116,7 +79,7 @@ async def test_a_hanging_primary_is_skipped_once_its_breaker_opens(deployment, a
 async def test_a_safety_refusal_is_told_and_not_tried_elsewhere(deployment, apis) -> None:
     primary, secondary = apis
     primary.fail_next(faults.safety())
-    await deployment.start(providers_file(primary.base_url, secondary.base_url), primary)
+    await deployment.start(providers_file(primary.base_url, secondary.base_url), primary, KEYS)
 
     refused = await deployment.imagine()
 

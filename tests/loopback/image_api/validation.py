@@ -19,6 +19,16 @@ MAX_IMAGES_PER_REQUEST = 10
 MIN_SIDE, MAX_SIDE = 64, 8192
 QUALITY_SCALE: dict[str, int] = {"1k": 1, "2k": 2, "4k": 4}
 DEFAULT_SIZE = (1024, 1024)
+# The ratios a gateway takes as `size` in place of pixels, and the 1K size it makes for each.
+RATIO_SIZES: dict[str, tuple[int, int]] = {
+    "1:1": (1024, 1024),
+    "16:9": (1792, 1024),
+    "9:16": (1024, 1792),
+    "3:2": (1536, 1024),
+    "2:3": (1024, 1536),
+    "4:3": (1280, 960),
+    "3:4": (960, 1280),
+}
 INPUT_FORMATS = frozenset({"PNG", "JPEG", "WEBP", "GIF"})
 
 _SIZE = re.compile(r"(\d{1,6})x(\d{1,6})", re.IGNORECASE)
@@ -134,9 +144,11 @@ def _size(value: object) -> tuple[int, int]:
         return DEFAULT_SIZE
     if not isinstance(value, str):
         raise _invalid("size", "Invalid type for 'size': expected a string like '1024x1024'.", "invalid_type")
+    if value in RATIO_SIZES:  # new-api passes a size holding ':' to Gemini as the aspect ratio
+        return RATIO_SIZES[value]
     match = _SIZE.fullmatch(value)
     if match is None:
-        raise _invalid("size", f"'size' must look like '1024x1024'; got {value!r}.", "invalid_value")
+        raise _invalid("size", f"'size' must look like '1024x1024' or '16:9'; got {value!r}.", "invalid_value")
     width, height = int(match[1]), int(match[2])
     if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
         message = f"'size' sides must be between {MIN_SIDE} and {MAX_SIDE} pixels; got {value!r}."
