@@ -21,7 +21,10 @@ from bot.core.errors import (
     DownloadFailed,
     ImageAPIError,
     MalformedAnswer,
+    Overloaded,
     RateLimited,
+    ServerError,
+    UpstreamQuotaExhausted,
     UpstreamTimeout,
 )
 from bot.core.imageapi.answers import ImageBytes, ImageLink, checked_image
@@ -30,6 +33,27 @@ from bot.core.inputs import InputPicture
 from bot.core.request import ImageRequest
 
 log = logging.getLogger(__name__)
+
+LONG_RATE_LIMIT = 5.0  # seconds: a 429 asking to wait longer than this is worth another provider
+PASSED_OVER = (
+    ConnectionFailed,
+    UpstreamTimeout,
+    ServerError,
+    Overloaded,
+    MalformedAnswer,
+    DownloadFailed,
+    AuthenticationFailed,
+    UpstreamQuotaExhausted,
+)
+
+
+def fails_over(error: ImageAPIError) -> bool:
+    """Whether another provider should be tried after `error`: an outage of this one, not a refusal about the
+    prompt (see router.py)."""
+    if isinstance(error, RateLimited):
+        return error.retry_after == 0 or error.retry_after > LONG_RATE_LIMIT
+    return isinstance(error, PASSED_OVER)
+
 
 ANSWER_OVERHEAD = 1024 * 1024  # room for JSON around the images in an answer
 Body = dict[str, Any] | aiohttp.FormData
@@ -49,6 +73,7 @@ class ProviderCall:
     model: str
     user: str | None = None
     pictures: tuple[InputPicture, ...] = ()
+    others_remain: bool = False  # another provider would be tried next: fail over at once rather than retry here
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +186,8 @@ class HTTPProvider:
             except ImageAPIError as error:
                 error = self._redacted(error)
                 delay = retry_delay(attempt, error, self._rand)
-                if not should_retry(error, attempt, self.settings.max_retries) or time.monotonic() + delay >= deadline:
+                retries = 0 if call.others_remain and fails_over(error) else self.settings.max_retries
+                if not should_retry(error, attempt, retries) or time.monotonic() + delay >= deadline:
                     self._log_failure(error, attempt)
                     raise error from None
                 log.warning("%s: %s (attempt %d); retrying in %.1fs", self.name, error, attempt + 1, delay)

@@ -14,45 +14,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bot.core.errors import (
-    AuthenticationFailed,
-    ConnectionFailed,
-    DownloadFailed,
-    ImageAPIError,
-    MalformedAnswer,
-    Overloaded,
-    RateLimited,
-    ServerError,
-    UpstreamQuotaExhausted,
-    UpstreamTimeout,
-)
+from bot.core.errors import ImageAPIError
 from bot.core.imageapi.answers import ImageBytes
 from bot.core.inputs import InputPicture
 from bot.core.metrics import Metrics
-from bot.core.providers.base import Provider, ProviderCall
+from bot.core.providers.base import Provider, ProviderCall, fails_over
 from bot.core.request import ImageRequest
 from bot.core.slots import SlotGate
 
 log = logging.getLogger(__name__)
-
-LONG_RATE_LIMIT = 5.0  # seconds: a 429 asking to wait longer than this is worth another provider
-PASSED_OVER = (
-    ConnectionFailed,
-    UpstreamTimeout,
-    ServerError,
-    Overloaded,
-    MalformedAnswer,
-    DownloadFailed,
-    AuthenticationFailed,
-    UpstreamQuotaExhausted,
-)
-
-
-def fails_over(error: ImageAPIError) -> bool:
-    """Whether another provider should be tried after `error` (see the module docstring)."""
-    if isinstance(error, RateLimited):
-        return error.retry_after == 0 or error.retry_after > LONG_RATE_LIMIT
-    return isinstance(error, PASSED_OVER)
 
 
 class BreakerState(StrEnum):
@@ -173,7 +143,11 @@ class Router:
                 log.info("%s: skipped while its breaker is open", upstream.name)
                 continue
             call = ProviderCall(
-                request=request, model=upstream.models[request.model or ""], user=user, pictures=pictures
+                request=request,
+                model=upstream.models[request.model or ""],
+                user=user,
+                pictures=pictures,
+                others_remain=number < len(candidates) - 1,
             )
             started = time.monotonic()
             try:

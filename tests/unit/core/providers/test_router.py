@@ -10,9 +10,9 @@ import pytest
 
 from bot.core import errors
 from bot.core.metrics import Metrics
-from bot.core.providers.base import ProviderSettings
+from bot.core.providers.base import ProviderSettings, fails_over
 from bot.core.providers.gateway import GatewayProvider
-from bot.core.providers.router import Breaker, BreakerState, Router, Upstream, fails_over
+from bot.core.providers.router import Breaker, BreakerState, Router, Upstream
 from bot.core.request import ImageRequest
 from tests.loopback import image_api as faults
 from tests.loopback.image_api import ImageAPIServer
@@ -43,8 +43,8 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
         yield client_session
 
 
-def upstream(session, name: str, base_url: str, priority: int, **kwargs: object) -> Upstream:
-    settings = ProviderSettings(name=name, base_url=base_url, api_key=KEY, timeout=5.0)
+def upstream(session, name: str, base_url: str, priority: int, retries: int = 0, **kwargs: object) -> Upstream:
+    settings = ProviderSettings(name=name, base_url=base_url, api_key=KEY, timeout=5.0, max_retries=retries)
     return Upstream(GatewayProvider(session, settings), {MODEL: MODEL}, priority, **kwargs)  # type: ignore[arg-type]
 
 
@@ -64,6 +64,18 @@ async def test_the_secondary_serves_when_the_primary_answers_503(session, apis) 
         "imagebot_provider_failures_total", {"provider": "first", "kind": "Overloaded"}
     )
     assert failures == 1
+
+
+async def test_an_outage_fails_over_at_once_instead_of_retrying_while_another_provider_remains(session, apis) -> None:
+    primary, secondary = apis
+    primary.fail_next(faults.server_error(500), faults.server_error(500))
+    first = upstream(session, "first", primary.base_url, 1, retries=3)
+    router = Router([first, upstream(session, "second", secondary.base_url, 2)])
+
+    assert (await router.generate(REQUEST)).provider.name == "second"
+    assert len(primary.requests) == 1  # not retried: the secondary was there
+    assert (await Router([first]).generate(REQUEST)).provider.name == "first"  # alone, it retries its 500
+    assert len(primary.requests) == 3
 
 
 @pytest.mark.parametrize(
