@@ -11,13 +11,12 @@ from bot.app.i18n import catalogue
 from bot.core.fitting import FittedImage
 from bot.core.imageapi import ImageBytes
 from bot.core.jobs import JobKind
-from bot.core.request import ASPECT_SIZES, ImageRequest
+from bot.core.request import RATIOS, ImageRequest
 
 MAX_FILES = 10  # files per message
 MAX_REQUEST_BYTES = 25 * 1024 * 1024 - 512 * 1024  # a whole upload request, with room for the JSON part
 PROMPT_PREVIEW = 300
 EMBED_COLOUR = discord.Colour.blurple()
-RATIOS = {size: ratio for ratio, size in ASPECT_SIZES.items()}
 
 
 @dataclass(frozen=True, slots=True)

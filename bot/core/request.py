@@ -14,6 +14,7 @@ ASPECT_SIZES: dict[str, str] = {
     "4:3": "1280x960",
     "3:4": "960x1280",
 }
+RATIOS = {size: ratio for ratio, size in ASPECT_SIZES.items()}  # "1792x1024" -> "16:9"
 STYLES = ("vivid", "natural")  # the spec's `style` values
 
 

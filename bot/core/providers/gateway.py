@@ -8,7 +8,6 @@ match `2K` but read `2k` as 1K), whether `size` goes as pixels (`1792x1024`) or 
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 from bot.core.errors import ImageAPIError
@@ -16,13 +15,10 @@ from bot.core.imageapi.answers import ImageBytes, ImageLink, classify_error, par
 from bot.core.imageapi.request import QUALITIES
 from bot.core.inputs import INPUT_MODES, encode_for_api
 from bot.core.providers.base import Body, HTTPProvider, ProviderCall, api_root
-from bot.core.request import ASPECT_SIZES
+from bot.core.providers.gemini_sizes import tier_floor
+from bot.core.request import RATIOS
 
 SIZE_FORMATS = ("pixels", "ratio")
-RATIOS = {size: ratio for ratio, size in ASPECT_SIZES.items()}
-# The fewest pixels on the long side of an image at each tier, as Gemini's image models make them (what the seed's
-# gateways serve): 1K is about 1024, 2K about 2048, 4K about 4096, a little less on the long side of some ratios.
-TIER_FLOORS: Mapping[str, int] = MappingProxyType({"1k": 0, "2k": 2000, "4k": 3600})
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,5 +77,6 @@ class GatewayProvider(HTTPProvider):
         return classify_error(status, raw, headers)
 
     def tier_floor(self, quality: str | None, size: str | None) -> int:
-        """The fewest pixels on the long side an image at `quality` has from this kind (see TIER_FLOORS)."""
-        return TIER_FLOORS.get(quality or "1k", 0)
+        """The fewest pixels on the long side an image at `quality` has from this kind: the seed's gateways serve
+        Gemini's image models (see gemini_sizes)."""
+        return tier_floor(quality)

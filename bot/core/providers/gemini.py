@@ -36,7 +36,6 @@ only) is EmptyResult, unless Google's `finishMessage` says the image was blocked
 import base64
 import json
 from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote
 
@@ -55,14 +54,9 @@ from bot.core.errors import (
 from bot.core.imageapi.answers import DETAIL_LIMIT, ImageBytes, ImageLink, decode_base64_image, retry_after_seconds
 from bot.core.inputs import MEDIA_TYPES, InputPicture
 from bot.core.providers.base import Body, HTTPProvider, ProviderCall, api_root
-from bot.core.request import ASPECT_SIZES
+from bot.core.providers.gemini_sizes import image_config, tier_floor
 
 VERSION = "v1beta"
-ASPECT_RATIOS = {size: ratio for ratio, size in ASPECT_SIZES.items()}
-IMAGE_SIZES: Mapping[str, str] = MappingProxyType({"1k": "1K", "2k": "2K", "4k": "4K"})
-# Between the tiers for every ratio: the smallest 2K and 4K long sides are 2048 and 4096, the largest 1K and 2K ones
-# 1584 and 3168 (21:9), so a delivered image under the floor was made at a lower tier than asked.
-TIER_FLOORS: Mapping[str, int] = MappingProxyType({"1k": 0, "2k": 2000, "4k": 3600})
 SAFETY_FINISHES = frozenset(
     {
         "IMAGE_SAFETY",
@@ -96,8 +90,11 @@ class GeminiProvider(HTTPProvider):
         parts: list[dict[str, Any]] = [{"text": call.request.prompt}]
         parts += [_inline_part(picture) for picture in call.pictures]
         config: dict[str, Any] = {"responseModalities": ["IMAGE"]}
-        if image_config := _image_config(call.request.size, call.request.quality):
-            config["imageConfig"] = image_config
+        request = call.request
+        if wanted := image_config(
+            request.size, request.quality, ratio_key="aspectRatio", size_key="imageSize", api="Gemini"
+        ):
+            config["imageConfig"] = wanted
         return {"contents": [{"role": "user", "parts": parts}], "generationConfig": config}
 
     def parse(self, raw: bytes) -> list[ImageBytes | ImageLink]:
@@ -133,25 +130,12 @@ class GeminiProvider(HTTPProvider):
 
         The same for every ratio (`size`): see TIER_FLOORS and the module docstring for Gemini's sizes per tier.
         """
-        return TIER_FLOORS.get((quality or "1k").lower(), 0)
+        return tier_floor(quality)
 
 
 def _inline_part(picture: InputPicture) -> dict[str, Any]:
     data = base64.b64encode(picture.data).decode("ascii")
     return {"inline_data": {"mime_type": MEDIA_TYPES[picture.format], "data": data}}
-
-
-def _image_config(size: str | None, quality: str | None) -> dict[str, str]:
-    config: dict[str, str] = {}
-    if size is not None:
-        if (ratio := ASPECT_RATIOS.get(size)) is None:
-            raise RequestRejected(f"size {size} has no aspect ratio to ask Gemini for")
-        config["aspectRatio"] = ratio
-    if quality is not None:
-        if (image_size := IMAGE_SIZES.get(quality.lower())) is None:
-            raise RequestRejected(f"quality {quality} has no Gemini imageSize")
-        config["imageSize"] = image_size
-    return config
 
 
 def _images(candidate: dict[str, Any]) -> list[ImageBytes]:

@@ -57,13 +57,11 @@ from bot.core.imageapi.answers import (
 )
 from bot.core.inputs import encode_for_api
 from bot.core.providers.base import Body, HTTPProvider, ProviderCall, api_root
-from bot.core.request import ASPECT_SIZES
+from bot.core.providers.gemini_sizes import image_config as gemini_image_config
+from bot.core.providers.gemini_sizes import tier_floor
 
 CHAT_PATH = "/api/v1/chat/completions"
 HTML_TAG = re.compile(r"<[^>]+>")
-ASPECT_RATIOS = {size: ratio for ratio, size in ASPECT_SIZES.items()}
-IMAGE_SIZES = {"1k": "1K", "2k": "2K", "4k": "4K"}
-TIER_FLOORS = {"1k": 0, "2k": 2000, "4k": 3600}
 # An image costs Gemini 1120-2000 output tokens, thinking models add some; OpenRouter reserves credit for max_tokens
 MAX_TOKENS = 8192
 SAFETY_FINISH = {"content_filter"}
@@ -111,7 +109,9 @@ class OpenRouterProvider(HTTPProvider):
             "modalities": ["image", "text"],
             "max_tokens": MAX_TOKENS,
         }
-        if image_config := _image_config(request.size, request.quality):
+        if image_config := gemini_image_config(
+            request.size, request.quality, ratio_key="aspect_ratio", size_key="image_size", api="OpenRouter"
+        ):
             body["image_config"] = image_config
         if call.user:
             body["user"] = call.user
@@ -150,20 +150,7 @@ class OpenRouterProvider(HTTPProvider):
         The same for every ratio (`size`): Gemini's smallest 2K and 4K long sides are 2048 and 4096, its largest
         1K and 2K ones 1584 and 3168, so 2000 and 3600 sit between the tiers for all of them.
         """
-        return TIER_FLOORS.get((quality or "1k").lower(), 0)
-
-
-def _image_config(size: str | None, quality: str | None) -> dict[str, str]:
-    config: dict[str, str] = {}
-    if size is not None:
-        if (ratio := ASPECT_RATIOS.get(size)) is None:
-            raise RequestRejected(f"size {size} has no aspect ratio to ask OpenRouter for")
-        config["aspect_ratio"] = ratio
-    if quality is not None:
-        if (image_size := IMAGE_SIZES.get(quality.lower())) is None:
-            raise RequestRejected(f"quality {quality} has no OpenRouter image_size")
-        config["image_size"] = image_size
-    return config
+        return tier_floor(quality)
 
 
 def _json_object(raw: bytes) -> dict[str, Any] | None:
