@@ -23,6 +23,7 @@ from bot.core.errors import (
     MalformedAnswer,
     Overloaded,
     RateLimited,
+    RequestRejected,
     ServerError,
     UpstreamQuotaExhausted,
     UpstreamTimeout,
@@ -45,6 +46,21 @@ PASSED_OVER = (
     AuthenticationFailed,
     UpstreamQuotaExhausted,
 )
+
+
+def status_error(status: int) -> type[ImageAPIError]:
+    """What an HTTP status alone says (a kind words what its answer says first; this is what is left)."""
+    if status == 401:
+        return AuthenticationFailed
+    if status == 402:
+        return UpstreamQuotaExhausted
+    if status == 503:
+        return Overloaded
+    if status in (408, 504, 524):
+        return UpstreamTimeout
+    if 400 <= status < 500:
+        return RequestRejected
+    return ServerError if status >= 500 else MalformedAnswer
 
 
 def fails_over(error: ImageAPIError) -> bool:

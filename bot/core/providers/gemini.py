@@ -46,14 +46,12 @@ from bot.core.errors import (
     MalformedAnswer,
     Overloaded,
     RateLimited,
-    RequestRejected,
     SafetyRefused,
-    ServerError,
     UpstreamTimeout,
 )
 from bot.core.imageapi.answers import DETAIL_LIMIT, ImageBytes, ImageLink, decode_base64_image, retry_after_seconds
 from bot.core.inputs import MEDIA_TYPES, InputPicture
-from bot.core.providers.base import Body, HTTPProvider, ProviderCall, api_root
+from bot.core.providers.base import Body, HTTPProvider, ProviderCall, api_root, status_error
 from bot.core.providers.gemini_sizes import image_config, tier_floor
 
 VERSION = "v1beta"
@@ -175,13 +173,11 @@ def _error(status: int, error: Mapping[str, Any], headers: Mapping[str, str]) ->
     key_refused = any(item.get("reason") in AUTH_REASONS for item in details) or "api key" in message.lower()
     if status in (401, 403) or code in ("UNAUTHENTICATED", "PERMISSION_DENIED") or (status == 400 and key_refused):
         return AuthenticationFailed(detail, status)
-    if status == 503 or code == "UNAVAILABLE":
+    if code == "UNAVAILABLE":
         return Overloaded(detail, status)
-    if status == 504 or code == "DEADLINE_EXCEEDED":
+    if code == "DEADLINE_EXCEEDED":
         return UpstreamTimeout(detail, status)
-    if 400 <= status < 500:
-        return RequestRejected(detail, status)
-    return ServerError(detail, status)
+    return status_error(status)(detail, status)
 
 
 def _retry_delay(details: list[dict[str, Any]]) -> float:

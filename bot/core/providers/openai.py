@@ -30,17 +30,13 @@ from bot.core.errors import (
     EmptyResult,
     ImageAPIError,
     MalformedAnswer,
-    Overloaded,
     RateLimited,
-    RequestRejected,
     SafetyRefused,
-    ServerError,
     UpstreamQuotaExhausted,
-    UpstreamTimeout,
 )
 from bot.core.imageapi.answers import ImageBytes, ImageLink, decode_base64_image, retry_after_seconds
 from bot.core.inputs import MEDIA_TYPES
-from bot.core.providers.base import Body, HTTPProvider, ProviderCall, api_root
+from bot.core.providers.base import Body, HTTPProvider, ProviderCall, api_root, status_error
 
 SQUARE, LANDSCAPE, PORTRAIT = "1024x1024", "1536x1024", "1024x1536"
 QUALITY_VALUES: Mapping[str, str] = MappingProxyType({"1k": "medium", "2k": "high", "4k": "high"})
@@ -129,15 +125,7 @@ class OpenAIProvider(HTTPProvider):
             return RateLimited(_retry_after(headers, message), detail, status)
         if status == 403:  # the project or organisation may not use the model: the operator must act
             return AuthenticationFailed(detail, status)
-        if status == 503:
-            return Overloaded(detail, status, retry_after_seconds(headers, ""))
-        if status in (408, 504):
-            return UpstreamTimeout(detail, status)
-        if 400 <= status < 500:
-            return RequestRejected(detail, status)
-        if status >= 500:
-            return ServerError(detail, status)
-        return MalformedAnswer(f"unexpected HTTP {status}: {detail}", status)
+        return status_error(status)(detail, status, retry_after_seconds(headers, ""))
 
     def tier_floor(self, quality: str | None, size: str | None) -> int:
         """The fewest pixels on the long side an image at `quality` has from this kind, for the bot's `size`.

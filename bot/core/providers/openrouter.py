@@ -39,13 +39,8 @@ from bot.core.errors import (
     EmptyResult,
     ImageAPIError,
     MalformedAnswer,
-    Overloaded,
     RateLimited,
-    RequestRejected,
     SafetyRefused,
-    ServerError,
-    UpstreamQuotaExhausted,
-    UpstreamTimeout,
 )
 from bot.core.imageapi.answers import (
     DETAIL_LIMIT,
@@ -56,7 +51,7 @@ from bot.core.imageapi.answers import (
     retry_after_seconds,
 )
 from bot.core.inputs import encode_for_api
-from bot.core.providers.base import Body, HTTPProvider, ProviderCall, api_root
+from bot.core.providers.base import Body, HTTPProvider, ProviderCall, api_root, status_error
 from bot.core.providers.gemini_sizes import image_config as gemini_image_config
 from bot.core.providers.gemini_sizes import tier_floor
 
@@ -72,16 +67,6 @@ SAFETY_NATIVE_FINISH = {
     "image_prohibited_content",
     "blocklist",
     "spii",
-}
-_STATUS_ERRORS: dict[int, type[ImageAPIError]] = {
-    400: RequestRejected,
-    401: AuthenticationFailed,
-    402: UpstreamQuotaExhausted,
-    408: UpstreamTimeout,
-    502: ServerError,
-    503: Overloaded,
-    504: UpstreamTimeout,
-    524: UpstreamTimeout,
 }
 
 
@@ -191,10 +176,7 @@ def _error(status: int, error: Mapping[str, Any], headers: Mapping[str, str]) ->
         return SafetyRefused(detail, status)
     if status == 403:
         return AuthenticationFailed(detail or "the key may not use this model", status)
-    error_type = _STATUS_ERRORS.get(status)
-    if error_type is None:
-        error_type = RequestRejected if 400 <= status < 500 else ServerError
-    return error_type(detail, status, retry_after_seconds(headers, ""))
+    return status_error(status)(detail, status, retry_after_seconds(headers, ""))
 
 
 def _image_url(image: object) -> str | None:
