@@ -176,7 +176,16 @@ class ImageBot(commands.AutoShardedBot):
         for guild_id in self.settings.dev_guild_ids:
             guild = discord.Object(guild_id)
             self.tree.copy_global_to(guild=guild)
-            synced = await self.tree.sync(guild=guild)
+            try:
+                synced = await self.tree.sync(guild=guild)
+            except (discord.Forbidden, discord.NotFound) as error:  # the others may still sync: go on with them
+                log.error(
+                    "could not sync commands to DEV_GUILD_IDS server %s (HTTP %s): the bot is not in it, or was "
+                    "invited without the applications.commands scope",
+                    guild_id,
+                    error.status,
+                )
+                continue
             log.info("synced %d commands to guild %s", len(synced), guild_id)
 
     async def launch_shard(self, gateway: yarl.URL, shard_id: int, *, initial: bool = False) -> None:

@@ -26,6 +26,7 @@ LimitValue: TypeAlias = int | str | bool | tuple[str, ...] | tuple[int, ...] | t
 
 QUALITY_RANK = {quality: rank for rank, quality in enumerate(QUALITIES)}
 MAX_WORD_PATTERN = 100
+MAX_COOLDOWN = 86400  # seconds: a day, the longest cooldown anyone may set
 # Letters of other scripts drawn like Latin ones (from Unicode's confusables), the usual disguises of a word:
 # Cyrillic a, es, komi de, ie, shha, i, je, ka, palochka, o, er, qa, dze, we, ha, u; Greek alpha, epsilon, iota,
 # kappa, nu, omicron, rho, tau, upsilon, chi; dotless i and script g.
@@ -106,7 +107,12 @@ LIMITS = (
     LimitSpec("user_daily_images", Kind.COUNT, OperatorSetting("LIMIT_USER_DAILY_IMAGES", 25)),
     LimitSpec("server_daily_images", Kind.COUNT, OperatorSetting("LIMIT_SERVER_DAILY_IMAGES", 250)),
     LimitSpec("monthly_budget", Kind.MONEY, OperatorSetting("LIMIT_SERVER_MONTHLY_BUDGET", 0)),
-    LimitSpec("cooldown_seconds", Kind.SECONDS, OperatorSetting("LIMIT_COOLDOWN_SECONDS", 10, high=86400)),
+    LimitSpec(
+        "cooldown_seconds",
+        Kind.SECONDS,
+        OperatorSetting("LIMIT_COOLDOWN_SECONDS", 10, high=MAX_COOLDOWN),
+        high=MAX_COOLDOWN,
+    ),
     LimitSpec("concurrent_jobs", Kind.COUNT, OperatorSetting("LIMIT_CONCURRENT_JOBS", 2)),
     LimitSpec("max_count", Kind.COUNT, OperatorSetting("LIMIT_MAX_COUNT", 4, high=MAX_COUNT), high=MAX_COUNT),
     LimitSpec("max_quality", Kind.QUALITY, OperatorSetting("LIMIT_MAX_QUALITY", "2k")),

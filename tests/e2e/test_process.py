@@ -194,6 +194,28 @@ async def test_the_bot_process_serves_imagine_and_stops_cleanly_on_sigterm(image
     assert "Traceback" not in stderr
 
 
+async def test_a_dev_server_the_bot_is_not_in_is_named_in_one_line_and_the_others_still_sync(
+    image_api, tmp_path
+) -> None:
+    discord_api = DiscordServer(token=DISCORD_TOKEN)
+    await discord_api.start()
+    guild = discord_api.add_guild(name="Synced")
+    absent = guild.id + 1_000_000  # a server id the bot was never added to
+    process = await run_bot(
+        bot_env(discord_api, image_api, guild) | {"DEV_GUILD_IDS": f"{absent},{guild.id}"}, tmp_path
+    )
+    try:
+        await discord_api.wait_commands(timeout=START_TIMEOUT)
+        await discord_api.wait_ready(timeout=START_TIMEOUT)
+        assert "imagine" in {command["name"] for command in discord_api.commands(guild_id=guild.id)}
+    finally:
+        stderr = await stop_bot(process)
+        await discord_api.stop()
+    assert process.returncode == 0, stderr[-2000:]
+    assert "Traceback" not in stderr
+    assert f"could not sync commands to DEV_GUILD_IDS server {absent}" in stderr
+
+
 async def test_json_logs_name_each_job_and_hold_no_secret(image_api, tmp_path) -> None:
     discord_api = DiscordServer(token=DISCORD_TOKEN)
     await discord_api.start()

@@ -54,6 +54,8 @@ def test_moderators_values_are_read(name, text, value) -> None:
         ("user_daily_images", "-1"),
         ("user_daily_images", "lots"),
         ("max_count", "11"),
+        ("cooldown_seconds", "86401"),  # longer than a day: a huge one would overflow a time
+        ("cooldown_seconds", "1000000000000000"),
         ("max_count", "-1"),
         ("max_quality", "8k"),
         ("models", "dall-e"),
