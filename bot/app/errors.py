@@ -23,6 +23,7 @@ MESSAGES: dict[type[errors.BotError], str] = {
     errors.ModelNotAllowed: "error.model_not_allowed",
     errors.CountOutOfRange: "error.count_out_of_range",
     errors.InvalidChoice: "error.invalid_choice",
+    errors.InvalidPromptParameter: "error.prompt_parameter",
     errors.NoPictures: "error.no_pictures",
     errors.TooManyPictures: "error.too_many_pictures",
     errors.PictureError: "error.picture",
@@ -78,6 +79,8 @@ def user_message(error: errors.BotError, locale: discord.Locale | str) -> str:
         key = f"error.queue_full.{error.scope}"
     elif isinstance(error, errors.JobCancelled):
         key = f"error.cancelled.{error.reason}"
+    elif isinstance(error, errors.InvalidPromptParameter):
+        key = f"error.prompt_parameter.{error.reason}"
     return catalogue.text(locale, key, **_params(error))
 
 
@@ -100,8 +103,10 @@ def _params(error: errors.BotError) -> dict[str, object]:
         params["channels"] = channel_mentions(error.channels)
     if isinstance(error, errors.PromptBlocked):
         params["word"] = in_code(error.word)
-    if isinstance(error, errors.InvalidChoice):
+    if isinstance(error, errors.InvalidChoice | errors.InvalidPromptParameter):
         params["value"] = in_code(error.value[:MAX_ECHO])
+    if isinstance(error, errors.InvalidPromptParameter):
+        params["parameter"] = in_code(error.parameter[:MAX_ECHO])
     if isinstance(error, errors.TooManyPixels):
         params["limit"] = f"{error.limit / 1_000_000:g}"
     return params

@@ -98,6 +98,18 @@ class InvalidChoice(InvalidRequest):
         self.allowed = ", ".join(allowed)
 
 
+class InvalidPromptParameter(InvalidRequest):
+    """A parameter typed into the prompt (`parameter`, as written) is `reason`: `unknown`, `missing` (its value),
+    `repeated`, or `value` (one it can't take: `value`, not one of `allowed`)."""
+
+    def __init__(self, parameter: str, reason: str, value: str = "", allowed: tuple[str, ...] = ()) -> None:
+        super().__init__(f"prompt parameter {parameter}: {reason} {value!r}".rstrip(" '"))
+        self.parameter = parameter
+        self.reason = reason
+        self.value = value
+        self.allowed = ", ".join(allowed)
+
+
 class NoPictures(InvalidRequest):
     def __init__(self) -> None:
         super().__init__("there is no picture to edit")

@@ -16,7 +16,7 @@ from bot.app.results.form import FormAnswers, JobForm
 from bot.core.errors import NoPictures
 from bot.core.generation import MAX_COUNT
 from bot.core.jobs import JobKind
-from bot.core.request import ImageRequest
+from bot.core.prompt_params import asked_request
 from bot.settings import MAX_EDIT_OPTIONS
 
 if TYPE_CHECKING:
@@ -71,13 +71,13 @@ class Edit(commands.Cog):
         image9: discord.Attachment | None = None,
         image10: discord.Attachment | None = None,
         model: str | None = None,
-        count: Range[int, 1, MAX_COUNT] = 1,
+        count: Range[int, 1, MAX_COUNT] | None = None,
         size: str | None = None,
         quality: str | None = None,
     ) -> None:
         attachments = [image, image2, image3, image4, image5, image6, image7, image8, image9, image10]
         pictures = tuple(attachment_picture(item) for item in attachments if item is not None)
-        ask = ImageRequest(prompt=prompt, model=model, count=count, size=size, quality=quality, pictures=pictures)
+        ask = asked_request(prompt, model=model, count=count, size=size, quality=quality, pictures=pictures)
         await start_job(interaction, ask, JobKind.EDIT)
 
     async def edit_message(self, interaction: "discord.Interaction[ImageBot]", message: discord.Message) -> None:
@@ -89,7 +89,7 @@ class Edit(commands.Cog):
         await self.bot.jobs.check_pictures(len(pictures), requester_of(interaction))
 
         async def submit(submitted: "discord.Interaction[ImageBot]", answers: FormAnswers) -> None:
-            ask = ImageRequest(prompt=answers.prompt, count=answers.count, quality=answers.quality, pictures=pictures)
+            ask = asked_request(answers.prompt, count=answers.count, quality=answers.quality, pictures=pictures)
             await start_job(submitted, ask, JobKind.EDIT)
 
         rules = self.bot.jobs.generation.rules

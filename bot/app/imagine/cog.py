@@ -12,7 +12,7 @@ from bot.app.i18n.command_text import names, option_descriptions, option_names
 from bot.app.options import QUALITY_CHOICES, SIZE_CHOICES, STYLE_CHOICES, PromptText, fit_to_rules
 from bot.core.generation import MAX_COUNT
 from bot.core.jobs import JobKind
-from bot.core.request import ImageRequest
+from bot.core.prompt_params import asked_request
 
 if TYPE_CHECKING:
     from bot.app.client import ImageBot
@@ -35,10 +35,10 @@ class Imagine(commands.Cog):
         interaction: "discord.Interaction[ImageBot]",
         prompt: Transform[str, PromptText],
         model: str | None = None,
-        count: Range[int, 1, MAX_COUNT] = 1,
+        count: Range[int, 1, MAX_COUNT] | None = None,
         size: str | None = None,
         quality: str | None = None,
         style: str | None = None,
     ) -> None:
-        ask = ImageRequest(prompt=prompt, model=model, count=count, size=size, quality=quality, style=style)
+        ask = asked_request(prompt, model=model, count=count, size=size, quality=quality, style=style)
         await start_job(interaction, ask, JobKind.IMAGINE)

@@ -13,6 +13,7 @@ from bot.app.results.form import FormAnswers, JobForm
 from bot.core.errors import ResultGone
 from bot.core.inputs import PictureRef
 from bot.core.jobs import UPSCALE_PROMPT, JobKind, request_of
+from bot.core.prompt_params import split_parameters
 from bot.core.request import ImageRequest
 from bot.core.storage import JobRecord
 
@@ -90,11 +91,15 @@ def _result_pictures(interaction: discord.Interaction) -> list[PictureRef]:
 
 
 def _ask_from(record: JobRecord, prompt: str, picture: PictureRef, *, quality: str | None = None) -> ImageRequest:
-    """A request on one picture of a result, with the result's model, size and quality."""
+    """A request on one picture of a result, with the result's model, size and quality unless the prompt's
+    parameters ask otherwise."""
+    typed = split_parameters(prompt)
     return ImageRequest(
-        prompt=prompt,
+        prompt=typed.prompt,
         model=record.model,
-        size=record.size,
-        quality=quality or record.quality,
+        count=typed.count or 1,
+        size=typed.size or record.size,
+        quality=quality or typed.quality or record.quality,
+        style=typed.style,
         pictures=(picture,),
     )

@@ -23,7 +23,7 @@ MAX_SELECT_OPTIONS = 25
 class FormAnswers:
     prompt: str = ""
     picture: int = 0  # index of the chosen picture among those offered
-    count: int = 1
+    count: int | None = None  # None: left unchosen, so a prompt parameter or the default applies
     quality: str | None = None
 
 
@@ -62,8 +62,8 @@ class JobForm(discord.ui.Modal):
             )
             self.add_item(discord.ui.Label(text=catalogue.text(locale, "modal.picture.label"), component=self._picture))
         if ask_count_and_quality:
-            self._count = _select([str(n) for n in range(1, MAX_COUNT + 1)])
-            self._quality = _select([quality.upper() for quality in QUALITIES])
+            self._count = _select([str(n) for n in range(1, MAX_COUNT + 1)], optional=True)
+            self._quality = _select([quality.upper() for quality in QUALITIES], optional=True)
             self.add_item(discord.ui.Label(text=catalogue.text(locale, "modal.count.label"), component=self._count))
             self.add_item(discord.ui.Label(text=catalogue.text(locale, "modal.quality.label"), component=self._quality))
 
@@ -72,21 +72,22 @@ class JobForm(discord.ui.Modal):
             answers = FormAnswers(
                 prompt=self._prompt.value if self._prompt is not None else "",
                 picture=_chosen(self._picture, "picture"),
-                count=_chosen(self._count, "count") + 1,
-                quality=QUALITIES[_chosen(self._quality, "quality")] if self._quality is not None else None,
+                count=None if (count := _optional(self._count, "count")) is None else count + 1,
+                quality=None if (quality := _optional(self._quality, "quality")) is None else QUALITIES[quality],
             )
             await self._submit(interaction, answers)
         except Exception as error:  # a modal's errors would otherwise only be logged by discord.py
             await report_failure(interaction, error)
 
 
-def _select(labels: list[str]) -> "discord.ui.Select[JobForm]":
-    """A single choice among `labels`, the first chosen by default; values are the indexes."""
+def _select(labels: list[str], *, optional: bool = False) -> "discord.ui.Select[JobForm]":
+    """A single choice among `labels`, values the indexes: the first chosen by default, or none when optional (the
+    member may leave it, and type the value into the prompt instead)."""
     options = [
-        discord.SelectOption(label=label, value=str(index), default=index == 0)
+        discord.SelectOption(label=label, value=str(index), default=index == 0 and not optional)
         for index, label in enumerate(labels[:MAX_SELECT_OPTIONS])
     ]
-    return discord.ui.Select(options=options, min_values=1, max_values=1)
+    return discord.ui.Select(options=options, min_values=0 if optional else 1, max_values=1, required=not optional)
 
 
 def _chosen(select: "discord.ui.Select[JobForm] | None", option: str) -> int:
@@ -97,3 +98,10 @@ def _chosen(select: "discord.ui.Select[JobForm] | None", option: str) -> int:
     if (value := select.values[0]) not in {item.value for item in select.options}:
         raise InvalidChoice(option, value, tuple(item.label for item in select.options))
     return int(value)
+
+
+def _optional(select: "discord.ui.Select[JobForm] | None", option: str) -> int | None:
+    """The index chosen in an optional `select`, or None when the member left it (or it wasn't asked)."""
+    if select is None or not select.values:
+        return None
+    return _chosen(select, option)
