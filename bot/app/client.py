@@ -25,6 +25,7 @@ from bot.app.liveness import Heartbeat
 from bot.app.progress import ProgressBoard
 from bot.app.recovery import tell_interrupted
 from bot.app.results.buttons import JobButton
+from bot.app.results.show import Show
 from bot.app.usage.cog import Usage
 from bot.app.usage.member import MemberUsage
 from bot.core.accounting import Accountant
@@ -159,7 +160,8 @@ class ImageBot(commands.AutoShardedBot):
         if settings.health_port is not None:
             self.health = HealthServer(self, self.metrics, settings.health_host, settings.health_port)
             await self.health.start()
-        for cog in (Imagine(self), Edit(self), Limits(self), Usage(self), MemberUsage(self), Admin(self), Help(self)):
+        cogs = (Imagine, Edit, Show, Limits, Usage, MemberUsage, Admin, Help)
+        for cog in (feature(self) for feature in cogs):
             await self.add_cog(cog)
         self.add_dynamic_items(JobButton)
         await self.tree.set_translator(CatalogueTranslator())  # name and description localizations, sent at sync

@@ -29,6 +29,7 @@ async def test_the_commands_are_registered_for_the_dev_guild(discord_api, bot, g
         "admin": CHAT_INPUT,
         "quota": CHAT_INPUT,
         "history": CHAT_INPUT,
+        "show": CHAT_INPUT,
         "help": CHAT_INPUT,
     }
 

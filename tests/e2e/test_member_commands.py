@@ -147,12 +147,14 @@ async def test_history_lists_requests_newest_first_with_links_to_results(
     assert lines == [
         text(
             "history.line",
+            job=failed.job.id,
             when=discord.utils.format_dt(failed.job.created_at, "R"),
             what=text("history.kind.imagine", prompt="a storm at sea"),
             outcome=text("history.failed"),
         ),
         text(
             "history.line.linked",
+            job=delivered.job.id,
             when=discord.utils.format_dt(delivered.job.created_at, "R"),
             what=text("history.kind.imagine", prompt="a lighthouse at dusk"),
             outcome=text("history.delivered.other", count=2),

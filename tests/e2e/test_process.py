@@ -183,7 +183,18 @@ async def test_the_bot_process_serves_imagine_and_stops_cleanly_on_sigterm(image
         await discord_api.wait_commands(timeout=START_TIMEOUT)
         await discord_api.wait_ready(timeout=START_TIMEOUT)
         names = sorted(command["name"] for command in discord_api.commands())
-        assert names == ["Edit image", "admin", "edit", "help", "history", "imagine", "limits", "quota", "usage"]
+        assert names == [
+            "Edit image",
+            "admin",
+            "edit",
+            "help",
+            "history",
+            "imagine",
+            "limits",
+            "quota",
+            "show",
+            "usage",
+        ]
         assert discord_api.commands(guild_id=guild.id) == []
         reply = await discord_api.slash("imagine", user=member, guild=guild, options={"prompt": "from a process"})
         assert len((await reply.final(timeout=15, until=outcome)).files) == 1

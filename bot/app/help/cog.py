@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 Interaction: TypeAlias = "discord.Interaction[ImageBot]"
 
-MEMBER_COMMANDS = ("imagine", "edit", "edit_image", "quota", "history", "help")
+MEMBER_COMMANDS = ("imagine", "edit", "edit_image", "quota", "history", "show", "help")
 MODERATOR_COMMANDS = ("limits", "usage")
 ADMIN_COMMANDS = ("admin",)
 

@@ -122,6 +122,7 @@ def history_line(entry: HistoryEntry, locale: discord.Locale) -> str:
     else:
         ended = catalogue.text(locale, f"history.{outcome}")
     params = {
+        "job": job.id,
         "when": discord.utils.format_dt(job.created_at, "R"),
         "what": catalogue.text(locale, f"history.kind.{job.kind}", prompt=prompt),
         "outcome": ended,
