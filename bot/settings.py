@@ -21,6 +21,7 @@ from bot.core.pricing import DEFAULT_PRICES, MICRO, dollars_to_micro, parse_pric
 from bot.core.providers.base import ProviderSettings
 from bot.core.providers.config import ProviderConfig, ProvidersFileError, load_providers
 from bot.core.providers.gateway import GatewayOptions
+from bot.core.styles import Style, load_styles
 
 MAX_EDIT_OPTIONS = 10  # picture options on /edit; the command's 25-option limit leaves room for the rest
 PROMPT_LIMIT_DISCORD_MAX = 6000  # Discord's own max_length for a string option
@@ -49,6 +50,7 @@ class Settings:
     discord_token: str = field(repr=False)
     image_api_key: str = field(repr=False)
     image_providers_file: Path | None = None  # None: one gateway provider from the IMAGE_API_* settings
+    styles: tuple[Style, ...] = ()  # the operator's, from STYLES_FILE; each server adds its own
     image_api_base_url: str = "https://api.gptgod.online"
     image_models: tuple[str, ...] = DEFAULT_MODELS
     image_default_model: str = ""  # empty: the first of image_models
@@ -136,6 +138,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         # with a providers file, each provider's key comes from the variable it names
         image_api_key=_text(env, "IMAGE_API_KEY", "") if path is not None else check(_required, env, "IMAGE_API_KEY"),
         image_api_base_url=check(_url, env, "IMAGE_API_BASE_URL", unset.image_api_base_url, ("http", "https")),
+        styles=check(_styles_file, styles_path) if (styles_path := _optional_path(env, "STYLES_FILE")) else (),
         image_models=(models := check(_models, env, _served(configured))),
         image_default_model=check(_default_model, env, models) if models is not None else None,
         image_api_timeout=check(_number, env, "IMAGE_API_TIMEOUT", unset.image_api_timeout, low=1.0),
@@ -268,6 +271,16 @@ def _providers_file(env: Mapping[str, str], path: Path) -> tuple[ProviderConfig,
         return load_providers(text, env)
     except ProvidersFileError as error:
         raise SettingsError(f"IMAGE_PROVIDERS_FILE {path}: {error}") from None
+
+
+def _styles_file(path: Path) -> tuple[Style, ...]:
+    """The styles STYLES_FILE ships to every server."""
+    try:
+        return load_styles(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise SettingsError(f"STYLES_FILE={str(path)!r} can't be read: {error.strerror}") from None
+    except ValueError as error:
+        raise SettingsError(f"STYLES_FILE {path}: {error}") from None
 
 
 def _served(providers: tuple[ProviderConfig, ...] | None) -> tuple[str, ...]:

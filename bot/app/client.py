@@ -21,6 +21,7 @@ from bot.app.help.cog import Help
 from bot.app.i18n.translator import CatalogueTranslator
 from bot.app.imagine.cog import Imagine
 from bot.app.limits.cog import Limits
+from bot.app.limits.styles import Styles
 from bot.app.liveness import Heartbeat
 from bot.app.progress import ProgressBoard
 from bot.app.recovery import tell_interrupted
@@ -153,6 +154,7 @@ class ImageBot(commands.AutoShardedBot):
             queue,
             self.metrics,
             log_prompts=settings.log_prompts,
+            styles=settings.styles,
         )
         self.progress = ProgressBoard(self.jobs, interval=settings.progress_interval)
         self.progress.start()
@@ -160,7 +162,7 @@ class ImageBot(commands.AutoShardedBot):
         if settings.health_port is not None:
             self.health = HealthServer(self, self.metrics, settings.health_host, settings.health_port)
             await self.health.start()
-        cogs = (Imagine, Edit, Show, Limits, Usage, MemberUsage, Admin, Help)
+        cogs = (Imagine, Edit, Show, Limits, Styles, Usage, MemberUsage, Admin, Help)
         for cog in (feature(self) for feature in cogs):
             await self.add_cog(cog)
         self.add_dynamic_items(JobButton)

@@ -57,7 +57,8 @@ class InteractionPort:
         """Post the images with their buttons; returns the id of the first result message (None if none got out)."""
         record = job.record
         summary = render.ResultSummary(
-            dataclasses.replace(job.request, quality=result.quality),  # the tier delivered, if it fell short
+            # as the member asked (their prompt, the style's name) at the tier delivered, if it fell short
+            dataclasses.replace(job.request, prompt=record.prompt, style=record.style, quality=result.quality),
             result.seconds,
             record.user_id,
             kind=JobKind(record.kind),

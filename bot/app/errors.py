@@ -24,6 +24,7 @@ MESSAGES: dict[type[errors.BotError], str] = {
     errors.CountOutOfRange: "error.count_out_of_range",
     errors.InvalidChoice: "error.invalid_choice",
     errors.InvalidPromptParameter: "error.prompt_parameter",
+    errors.InvalidStyle: "error.style",
     errors.NoPictures: "error.no_pictures",
     errors.TooManyPictures: "error.too_many_pictures",
     errors.PictureError: "error.picture",
@@ -81,6 +82,8 @@ def user_message(error: errors.BotError, locale: discord.Locale | str) -> str:
         key = f"error.cancelled.{error.reason}"
     elif isinstance(error, errors.InvalidPromptParameter):
         key = f"error.prompt_parameter.{error.reason}"
+    elif isinstance(error, errors.InvalidStyle):
+        key = f"error.style.{error.reason}"
     return catalogue.text(locale, key, **_params(error))
 
 
@@ -107,6 +110,8 @@ def _params(error: errors.BotError) -> dict[str, object]:
         params["value"] = in_code(error.value[:MAX_ECHO])
     if isinstance(error, errors.InvalidPromptParameter):
         params["parameter"] = in_code(error.parameter[:MAX_ECHO])
+    if isinstance(error, errors.InvalidStyle):
+        params["name"] = in_code(error.name[:MAX_ECHO])
     if isinstance(error, errors.TooManyPixels):
         params["limit"] = f"{error.limit / 1_000_000:g}"
     return params

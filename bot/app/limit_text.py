@@ -47,4 +47,5 @@ _WORDING: dict[Kind, Callable[[Any, Locale], str]] = {
         (f"<@&{role}>: {images}" for role, images in value), locale, "none"
     ),
     Kind.WORDS: lambda value, locale: _listed((f"`{word}`" for word in value), locale, "none"),
+    Kind.STYLES: lambda value, locale: _listed((f"`{name}`" for name, _ in value), locale, "none"),
 }

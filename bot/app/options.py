@@ -4,20 +4,22 @@ longest prompt, how many picture options /edit has."""
 import dataclasses
 from typing import Any
 
-from discord import AppCommandOptionType, Interaction, app_commands
+from discord import AppCommandOptionType, Interaction, Locale, app_commands
 from discord.app_commands import Choice, locale_str
 
+from bot.app.i18n import catalogue
 from bot.app.i18n.command_text import label
 from bot.app.render import shorten
 from bot.core.generation import RequestRules
 from bot.core.imageapi import QUALITIES
 from bot.core.request import ASPECT_SIZES, STYLES
+from bot.core.styles import Style
 
 DESCRIPTION_LIMIT = 100  # Discord's limit for command and option descriptions
 SIZE_CHOICES = [Choice(name=label(f"command.choice.size.{size}"), value=size) for size in ASPECT_SIZES.values()]
 QUALITY_CHOICES = [Choice(name=quality.upper(), value=quality) for quality in QUALITIES]  # the same in every language
-STYLE_CHOICES = [Choice(name=label(f"command.choice.style.{style}"), value=style) for style in STYLES]
 PROMPT_LIMIT = 6000  # Discord's own longest string option; each deployment sets its own below it
+MAX_AUTOCOMPLETE = 25  # choices Discord shows
 
 
 class PromptText(app_commands.Transformer):
@@ -66,3 +68,13 @@ def _change(command: app_commands.Command[Any, ..., Any], **changes: dict[str, A
     # a cog's commands are per-instance copies, but their parameters are shared: replace, never mutate
     for name, fields in changes.items():
         command._params[name] = dataclasses.replace(command._params[name], **fields)
+
+
+def style_choices(styles: dict[str, Style | None], typed: str, locale: Locale) -> list[Choice[str]]:
+    """The styles whose name holds what the member has typed so far, the spec's own named in their language."""
+    wanted = typed.strip().casefold()
+    names = [name for name in styles if wanted in name]
+    return [
+        Choice(name=catalogue.text(locale, f"command.choice.style.{name}") if name in STYLES else name, value=name)
+        for name in names[:MAX_AUTOCOMPLETE]
+    ]

@@ -50,6 +50,8 @@ def result_embed(summary: ResultSummary, image_count: int, locale: discord.Local
         "result.time": catalogue.text(locale, "result.seconds", seconds=summary.seconds),
         "result.requester": f"<@{summary.requester_id}>",
     }
+    if request.style:
+        fields["result.style"] = request.style
     if summary.picture_count:
         fields["result.pictures"] = str(summary.picture_count)
     for key, value in fields.items():

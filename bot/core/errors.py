@@ -110,6 +110,17 @@ class InvalidPromptParameter(InvalidRequest):
         self.allowed = ", ".join(allowed)
 
 
+class InvalidStyle(InvalidRequest):
+    """A style `name` that can't be one, for `reason`: `name` (letters, digits, spaces, - and _, up to 32),
+    `reserved` (the spec's own styles), `template` (must hold {prompt}, up to 1000 characters), `unknown` (no such
+    style here, to remove) or `full` (a server has as many as it may)."""
+
+    def __init__(self, reason: str, name: str) -> None:
+        super().__init__(f"style {name!r}: {reason}")
+        self.reason = reason
+        self.name = name
+
+
 class NoPictures(InvalidRequest):
     def __init__(self) -> None:
         super().__init__("there is no picture to edit")

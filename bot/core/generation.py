@@ -19,7 +19,7 @@ from bot.core.images import pixel_size
 from bot.core.inputs import InputPicture
 from bot.core.metrics import Metrics
 from bot.core.providers.router import Router
-from bot.core.request import ASPECT_SIZES, STYLES, ImageRequest
+from bot.core.request import ASPECT_SIZES, ImageRequest
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +111,7 @@ class GenerationService:
             model=model,
             size=normal_size(ask.size),
             quality=normal_choice("quality", ask.quality, QUALITIES),
-            style=normal_choice("style", ask.style, STYLES),
-        )
+        )  # the style is the job service's to resolve: a server's own styles are among the choices
 
     def _model(self, asked: str | None) -> str:
         """The configured model the member chose (in any case), or the default."""

@@ -27,6 +27,7 @@ from bot.core.policy import Policy
 from bot.core.queue import FairQueue, Place
 from bot.core.request import ImageRequest
 from bot.core.storage import Caps, JobRecord, JobStatus, PictureSource, Storage, new_job_id
+from bot.core.styles import Style, apply_style, available
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +106,10 @@ class JobService:
         queue: FairQueue[JobResult],
         metrics: Metrics | None = None,
         log_prompts: bool = False,
+        styles: tuple[Style, ...] = (),
     ) -> None:
         self._generation = generation
+        self._styles = styles  # the operator's; each server adds its own
         self._metrics = metrics or Metrics()
         self._log_prompts = log_prompts
         self._fetcher = fetcher
@@ -191,7 +194,8 @@ class JobService:
         limits = await self._policy.limits(requester.guild_id)
         if ask.model is None:
             ask = dataclasses.replace(ask, model=self._default_model(limits))
-        request = self._generation.prepare(ask)
+        asked = self._generation.prepare(ask)
+        request, style = apply_style(asked, self.styles_here(limits))  # before the checks: templates are checked too
         edit = kind is not JobKind.IMAGINE
         model = request.model or ""  # prepare() filled it in
         check_request(limits, requester, model, request.count, request.quality, request.prompt, edit)
@@ -202,15 +206,23 @@ class JobService:
             user_id=requester.user_id,
             guild_id=requester.guild_id,
             channel_id=requester.channel_id,
-            prompt=request.prompt,
+            prompt=asked.prompt,  # as the member wrote it: a reroll applies its style again
             model=model,
             n=request.count,
             size=request.size,
             quality=request.quality,
-            style=request.style,
+            style=style,
             pictures=tuple(PictureSource(picture.name, picture.url) for picture in request.pictures),
         )
         return Job(record, request, caps_for(limits, requester.role_ids))
+
+    def styles_here(self, limits: ServerLimits) -> dict[str, Style | None]:
+        """The styles a member may choose in a server with these limits (see styles.available)."""
+        return available(limits.styles, self._styles)
+
+    async def styles(self, guild_id: int | None) -> dict[str, Style | None]:
+        """The styles a member may choose in this server."""
+        return self.styles_here(await self._policy.limits(guild_id))
 
     async def allowance(self, requester: Requester) -> Allowance:
         """What the member may still ask for here, as the next booking would count it."""

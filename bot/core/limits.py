@@ -22,7 +22,9 @@ from bot.core.imageapi import QUALITIES
 from bot.core.pricing import dollars_to_micro
 from bot.core.storage import Caps
 
-LimitValue: TypeAlias = int | str | bool | tuple[str, ...] | tuple[int, ...] | tuple[tuple[int, int], ...]
+LimitValue: TypeAlias = (
+    int | str | bool | tuple[str, ...] | tuple[int, ...] | tuple[tuple[int, int], ...] | tuple[tuple[str, str], ...]
+)
 
 QUALITY_RANK = {quality: rank for rank, quality in enumerate(QUALITIES)}
 MAX_WORD_PATTERN = 100
@@ -51,6 +53,7 @@ class Kind(Enum):
     ROLES = "roles"  # role ids
     ROLE_QUOTAS = "role_quotas"  # (role id, images a day) pairs
     WORDS = "words"  # blocked words or patterns
+    STYLES = "styles"  # (name, template) pairs: the server's own styles (see styles.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +103,7 @@ _LOADERS: dict[Kind, Callable[[Any], LimitValue]] = {
     Kind.ROLES: lambda value: tuple(int(item) for item in value),
     Kind.ROLE_QUOTAS: lambda value: tuple((int(role), int(images)) for role, images in value),
     Kind.WORDS: lambda value: tuple(str(item) for item in value),
+    Kind.STYLES: lambda value: tuple((str(name), str(template)) for name, template in value),
 }
 
 
@@ -123,6 +127,7 @@ LIMITS = (
     LimitSpec("role_daily_images", Kind.ROLE_QUOTAS),
     LimitSpec("blocked_words", Kind.WORDS),
     LimitSpec("moderator_roles", Kind.ROLES),
+    LimitSpec("styles", Kind.STYLES),
 )
 SPECS = {spec.name: spec for spec in LIMITS}
 LIMIT_NAMES = tuple(SPECS)
@@ -148,6 +153,7 @@ class ServerLimits:
     role_daily_images: tuple[tuple[int, int], ...] = ()  # (role id, images a day) for roles with their own quota
     blocked_words: tuple[str, ...] = ()
     moderator_roles: tuple[int, ...] = ()
+    styles: tuple[tuple[str, str], ...] = ()  # (name, template)
 
 
 # A server's limits while neither the operator nor its moderators set any: each setting's own default.

@@ -11,7 +11,7 @@ from bot.core.errors import InvalidPromptParameter
 from bot.core.generation import MAX_COUNT
 from bot.core.imageapi import QUALITIES
 from bot.core.inputs import PictureRef
-from bot.core.request import ASPECT_SIZES, STYLES, ImageRequest
+from bot.core.request import ASPECT_SIZES, ImageRequest
 
 PREFIXES = ("--", "—")
 OPTIONS = {"ar": "size", "aspect": "size", "q": "quality", "quality": "quality", "n": "count", "style": "style"}
@@ -115,8 +115,9 @@ def _checked(word: str, option: str, value: str) -> str:
         if not value.isdigit() or not 1 <= int(value) <= MAX_COUNT:
             raise InvalidPromptParameter(word, "value", value, (f"1-{MAX_COUNT}",))
         return value
-    allowed = QUALITIES if option == "quality" else STYLES
-    for choice in allowed:
+    if option == "style":
+        return value  # a server's own styles are among the choices: the job service resolves it
+    for choice in QUALITIES:
         if value.casefold() == choice.casefold():
             return choice
-    raise InvalidPromptParameter(word, "value", value, allowed)
+    raise InvalidPromptParameter(word, "value", value, QUALITIES)

@@ -30,6 +30,7 @@ async def test_the_commands_are_registered_for_the_dev_guild(discord_api, bot, g
         "quota": CHAT_INPUT,
         "history": CHAT_INPUT,
         "show": CHAT_INPUT,
+        "styles": CHAT_INPUT,
         "help": CHAT_INPUT,
     }
 
@@ -40,7 +41,12 @@ async def test_moderator_and_admin_commands_are_hidden_by_default(discord_api, b
         for command in discord_api.commands(guild_id=guild.id)
         if command.get("default_member_permissions") is not None
     }
-    assert hidden == {"limits": str(MANAGE_GUILD), "usage": str(MANAGE_GUILD), "admin": str(ADMINISTRATOR)}
+    assert hidden == {
+        "limits": str(MANAGE_GUILD),
+        "styles": str(MANAGE_GUILD),
+        "usage": str(MANAGE_GUILD),
+        "admin": str(ADMINISTRATOR),
+    }
 
 
 async def test_imagine_options_have_types_choices_and_limits(discord_api, bot, guild) -> None:
@@ -66,7 +72,7 @@ async def test_imagine_options_have_types_choices_and_limits(discord_api, bot, g
         "Portrait 3:4 (960x1280)": "960x1280",
     }
     assert choices(options["quality"]) == {"1K": "1k", "2K": "2k", "4K": "4k"}
-    assert choices(options["style"]) == {"Vivid": "vivid", "Natural": "natural"}
+    assert options["style"]["autocomplete"] is True  # the API's styles, the operator's and the server's own
     assert not any(option.get("required") for name, option in options.items() if name != "prompt")
 
 

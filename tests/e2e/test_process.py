@@ -193,6 +193,7 @@ async def test_the_bot_process_serves_imagine_and_stops_cleanly_on_sigterm(image
             "limits",
             "quota",
             "show",
+            "styles",
             "usage",
         ]
         assert discord_api.commands(guild_id=guild.id) == []

@@ -309,3 +309,17 @@ def test_a_process_runs_the_shards_it_is_given_and_is_named_after_them() -> None
 def test_bad_shard_settings_are_named(env: dict[str, str], named: str) -> None:
     with pytest.raises(SettingsError, match=named):
         load_settings(REQUIRED | env)
+
+
+def test_styles_file_ships_its_styles_and_a_bad_one_is_named(tmp_path: Path) -> None:
+    good = tmp_path / "styles.toml"
+    good.write_text('[[styles]]\nname = "Noir"\ntemplate = "{prompt}, film noir"\n', encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[styles]]\nname = "noir"\ntemplate = "film noir"\n', encoding="utf-8")
+
+    assert [style.name for style in load_settings(REQUIRED | {"STYLES_FILE": str(good)}).styles] == ["noir"]
+    assert load_settings(REQUIRED).styles == ()
+    with pytest.raises(SettingsError, match=r"STYLES_FILE .*bad\.toml: style 1 \('noir'\)"):
+        load_settings(REQUIRED | {"STYLES_FILE": str(bad)})
+    with pytest.raises(SettingsError, match=r"STYLES_FILE='.*missing\.toml' can't be read"):
+        load_settings(REQUIRED | {"STYLES_FILE": str(tmp_path / "missing.toml")})

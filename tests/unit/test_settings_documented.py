@@ -26,6 +26,7 @@ NO_FIXED_DEFAULT = {
     "SHARD_COUNT",  # Discord's recommendation
     "SHARD_IDS",  # every shard
     "IMAGE_PROVIDERS_FILE",  # one gateway unless set
+    "STYLES_FILE",  # no operator styles unless set
 }
 
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 Interaction: TypeAlias = "discord.Interaction[ImageBot]"
 
 MEMBER_COMMANDS = ("imagine", "edit", "edit_image", "quota", "history", "show", "help")
-MODERATOR_COMMANDS = ("limits", "usage")
+MODERATOR_COMMANDS = ("limits", "styles", "usage")
 ADMIN_COMMANDS = ("admin",)
 
 

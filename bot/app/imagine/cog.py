@@ -9,7 +9,7 @@ from discord.ext import commands
 
 from bot.app.delivery import start_job
 from bot.app.i18n.command_text import names, option_descriptions, option_names
-from bot.app.options import QUALITY_CHOICES, SIZE_CHOICES, STYLE_CHOICES, PromptText, fit_to_rules
+from bot.app.options import QUALITY_CHOICES, SIZE_CHOICES, PromptText, fit_to_rules, style_choices
 from bot.core.generation import MAX_COUNT
 from bot.core.jobs import JobKind
 from bot.core.prompt_params import asked_request
@@ -29,7 +29,7 @@ class Imagine(commands.Cog):
     @app_commands.guild_only()
     @app_commands.rename(**option_names("imagine", *OPTIONS))
     @app_commands.describe(**option_descriptions("imagine", *(name for name in OPTIONS if name != "model")))
-    @app_commands.choices(size=SIZE_CHOICES, quality=QUALITY_CHOICES, style=STYLE_CHOICES)
+    @app_commands.choices(size=SIZE_CHOICES, quality=QUALITY_CHOICES)
     async def imagine(
         self,
         interaction: "discord.Interaction[ImageBot]",
@@ -42,3 +42,10 @@ class Imagine(commands.Cog):
     ) -> None:
         ask = asked_request(prompt, model=model, count=count, size=size, quality=quality, style=style)
         await start_job(interaction, ask, JobKind.IMAGINE)
+
+    @imagine.autocomplete("style")
+    async def style_autocomplete(
+        self, interaction: "discord.Interaction[ImageBot]", current: str
+    ) -> list[app_commands.Choice[str]]:
+        """The spec's styles, the operator's and this server's."""
+        return style_choices(await self.bot.jobs.styles(interaction.guild_id), current, interaction.locale)

@@ -13,6 +13,7 @@ from .cdn import AttachmentStore
 from .config import ServerConfig
 from .interactions import (
     APPLICATION_COMMAND,
+    AUTOCOMPLETE,
     MESSAGE_COMPONENT,
     MODAL_SUBMIT,
     InteractionHandle,
@@ -102,6 +103,35 @@ class InteractionFactory:
         if "guild_id" in command:
             data["guild_id"] = command["guild_id"]
         return self._handle(APPLICATION_COMMAND, data, place, locale=locale)
+
+    def autocomplete(
+        self,
+        name: str,
+        *,
+        user: UserRef,
+        guild: GuildRef,
+        channel: ChannelRef,
+        locale: str,
+        options: Mapping[str, Any],
+        focused: str,
+    ) -> InteractionHandle:
+        """What Discord sends while a member types into an autocomplete option of a top-level command: the string
+        options typed so far (required ones may still be missing), ``focused`` marked, its text partial."""
+        place = self._place(user, guild, channel)
+        command = self._find_command(name, place, cmd.CHAT_INPUT)
+        schema = {option["name"]: option for option in command.get("options") or []}
+        if not schema.get(focused, {}).get("autocomplete"):
+            raise ValueError(f"/{name}: option {focused!r} has no autocomplete")
+        unknown = sorted(set(options) - set(schema))
+        if unknown:
+            raise ValueError(f"/{name} has no option(s) {unknown}")
+        built = [
+            {"name": option, "type": schema[option]["type"], "value": value}
+            | ({"focused": True} if option == focused else {})
+            for option, value in options.items()
+        ]
+        data: dict[str, Any] = {"id": command["id"], "name": command["name"], "type": cmd.CHAT_INPUT, "options": built}
+        return self._handle(AUTOCOMPLETE, data, place, locale=locale)
 
     def context_menu(
         self,

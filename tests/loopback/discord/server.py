@@ -339,6 +339,24 @@ class DiscordServer:
         )
         return await self._dispatch(handle, tamper)
 
+    async def autocomplete(
+        self,
+        name: str,
+        *,
+        user: UserRef,
+        focused: str,
+        options: Mapping[str, Any],
+        guild: GuildRef = None,
+        channel: ChannelRef = None,
+        locale: str = "en-US",
+    ) -> InteractionHandle:
+        """A member typing into ``focused`` (its text so far in ``options``); the bot's choices arrive in the
+        handle's ``autocomplete_choices``."""
+        handle = self._factory.autocomplete(
+            name, user=user, guild=guild, channel=channel, locale=locale, options=options, focused=focused
+        )
+        return await self._dispatch(handle)
+
     async def context_menu(
         self,
         name: str,

@@ -27,6 +27,7 @@ from bot.core.providers.router import Router, Upstream
 from bot.core.queue import FairQueue
 from bot.core.request import ImageRequest
 from bot.core.storage import JobStatus, Storage, open_storage
+from bot.core.styles import Style
 from tests.loopback.image_api import ImageAPIServer
 
 KEY = "sk-jobs"
@@ -58,6 +59,7 @@ class Setup:
         limits: ServerLimits | None = None,
         metrics: Metrics | None = None,
         log_prompts: bool = False,
+        styles: tuple[Style, ...] = (),
     ) -> JobService:
         settings = ProviderSettings(name="gateway", base_url=self.api.base_url, api_key=KEY, timeout=5)
         gateway = GatewayProvider(self.session, settings, options=GatewayOptions(edit_input=input_mode))
@@ -74,7 +76,15 @@ class Setup:
         queue: FairQueue[JobResult] = FairQueue(2)
         accountant = Accountant(self.storage, PRICES)
         return JobService(
-            generation, fetcher, self.storage, policy, accountant, queue, metrics, log_prompts=log_prompts
+            generation,
+            fetcher,
+            self.storage,
+            policy,
+            accountant,
+            queue,
+            metrics,
+            log_prompts=log_prompts,
+            styles=styles,
         )
 
     def picture(self, name: str) -> PictureRef:
@@ -370,3 +380,53 @@ async def test_prompts_are_logged_only_when_the_operator_allows(setup, caplog, l
 
     assert ("a secret garden" in caplog.text) is log_prompts
     assert ("<prompt: 15 chars>" in caplog.text) is not log_prompts
+
+
+SERVER_STYLES = (("ink", "an ink drawing of {prompt}, fine lines"), ("gory", "{prompt}, covered in gore"))
+
+
+async def test_a_server_style_puts_the_prompt_into_its_template_and_the_record_keeps_what_the_member_wrote(
+    setup,
+) -> None:
+    jobs = setup.jobs(limits=ServerLimits(styles=SERVER_STYLES))
+
+    job = await jobs.create(ImageRequest(prompt="a fox", style=" Ink "), JobKind.IMAGINE, requester(8))
+
+    assert (job.request.prompt, job.request.style) == ("an ink drawing of a fox, fine lines", None)
+    assert (job.record.prompt, job.record.style) == ("a fox", "ink")
+
+
+async def test_the_operators_styles_are_offered_and_the_servers_own_of_the_same_name_wins(setup) -> None:
+    shipped = (Style("ink", "{prompt} in ink"), Style("noir", "{prompt}, film noir"))
+    jobs = setup.jobs(limits=ServerLimits(styles=SERVER_STYLES), styles=shipped)
+
+    noir = await jobs.create(ImageRequest(prompt="a fox", style="noir"), JobKind.IMAGINE, requester(9))
+    ink = await jobs.create(ImageRequest(prompt="a cat", style="ink"), JobKind.IMAGINE, requester(9))
+
+    assert noir.request.prompt == "a fox, film noir"
+    assert ink.request.prompt == "an ink drawing of a cat, fine lines"
+
+
+async def test_the_specs_own_styles_are_sent_as_its_style_field(setup) -> None:
+    jobs = setup.jobs(limits=ServerLimits(styles=SERVER_STYLES))
+
+    job = await jobs.create(ImageRequest(prompt="a fox", style="VIVID"), JobKind.IMAGINE, requester(10))
+
+    assert (job.request.prompt, job.request.style, job.record.style) == ("a fox", "vivid", "vivid")
+
+
+async def test_a_style_cannot_carry_a_blocked_word_past_the_check(setup) -> None:
+    jobs = setup.jobs(limits=ServerLimits(styles=SERVER_STYLES, blocked_words=("gore",)))
+
+    with pytest.raises(errors.PromptBlocked):
+        await jobs.create(ImageRequest(prompt="a fox", style="gory"), JobKind.IMAGINE, requester(11))
+
+
+async def test_a_style_this_server_does_not_have_is_refused_naming_the_ones_it_has(setup) -> None:
+    jobs = setup.jobs(limits=ServerLimits(styles=SERVER_STYLES))
+
+    with pytest.raises(errors.InvalidChoice) as refused:
+        await jobs.create(ImageRequest(prompt="a fox", style="sketchy"), JobKind.IMAGINE, requester(12))
+
+    assert refused.value.option == "style"
+    assert refused.value.allowed == "vivid, natural, ink, gory"

@@ -11,7 +11,7 @@ def test_a_prompt_without_parameters_is_left_exactly_as_written() -> None:
 
 def test_parameters_are_taken_out_and_read_as_options() -> None:
     typed = split_parameters("a fox --ar 16:9 --q 2K --n 2 --style Natural in the snow")
-    assert typed == TypedOptions(prompt="a fox in the snow", size="1792x1024", quality="2k", count=2, style="natural")
+    assert typed == TypedOptions(prompt="a fox in the snow", size="1792x1024", quality="2k", count=2, style="Natural")
 
 
 def test_long_names_and_the_dash_phones_make_of_two_hyphens_work_too() -> None:
@@ -48,7 +48,6 @@ def test_a_prompt_of_parameters_only_stays_empty_to_be_refused_as_one() -> None:
         ("a fox --n 0", "--n", "value"),
         ("a fox --n 11", "--n", "value"),
         ("a fox --n two", "--n", "value"),
-        ("a fox --style sketchy", "--style", "value"),
     ],
 )
 def test_a_parameter_that_is_not_one_or_cannot_take_its_value_is_refused_by_name(
