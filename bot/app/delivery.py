@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.app import render
-from bot.app.errors import PUBLIC_JOB, report_failure
+from bot.app.errors import PRIVATE_JOB, PUBLIC_JOB, report_failure
 from bot.app.i18n import catalogue
 from bot.app.posting import elsewhere_may_work, to_channel_or_dm, token_alive, with_retries
 from bot.app.requester import requester_of
@@ -35,14 +35,18 @@ class InteractionPort:
     def __init__(self, interaction: "discord.Interaction[ImageBot]") -> None:
         self._interaction = interaction
         self._bot = interaction.client
+        self._private = False
 
     @property
     def upload_limit(self) -> int:
         return min(self._interaction.filesize_limit, render.MAX_REQUEST_BYTES)
 
-    async def accept(self) -> None:
-        await self._interaction.response.defer(thinking=True)  # the 3 s deadline: acknowledge before slow work
-        self._interaction.extras[PUBLIC_JOB] = True  # a failure may be told in the channel once the token is gone
+    async def accept(self, private: bool) -> None:
+        # the 3 s deadline: acknowledge before slow work
+        await self._interaction.response.defer(thinking=True, ephemeral=private)
+        self._private = private
+        # once the token is gone, a failure may be told in the channel, or for a private job by direct message
+        self._interaction.extras[PRIVATE_JOB if private else PUBLIC_JOB] = True
 
     def show_progress(self, job_id: str) -> None:
         self._bot.progress.watch(job_id, self._interaction)
@@ -107,10 +111,13 @@ class InteractionPort:
                         metrics,
                     )
                 return await with_retries(
-                    lambda: interaction.followup.send(content or "", files=files(), view=view), metrics
+                    lambda: interaction.followup.send(content or "", files=files(), view=view, ephemeral=self._private),
+                    metrics,
                 )
             except discord.HTTPException as error:
                 if not elsewhere_may_work(error):
                     raise
                 log.warning("job %s: the interaction response failed; posting elsewhere", job.id, exc_info=True)
-        return await to_channel_or_dm(interaction, late_content, embed=embed, files=files, view=view)
+        return await to_channel_or_dm(
+            interaction, late_content, private=self._private, embed=embed, files=files, view=view
+        )

@@ -37,6 +37,7 @@ MESSAGES: dict[type[errors.BotError], str] = {
     errors.OutsideServer: "error.guild_only",
     errors.ChannelNotAllowed: "error.channel_not_allowed",
     errors.EditDisabled: "error.edit_disabled",
+    errors.PrivateNotAllowed: "error.private_not_allowed",
     errors.CountAboveLimit: "error.count_above_limit",
     errors.QualityAboveLimit: "error.quality_above_limit",
     errors.PromptBlocked: "error.prompt_blocked",
@@ -67,6 +68,7 @@ MESSAGES: dict[type[errors.BotError], str] = {
 UNKNOWN_RETRY_SECONDS = 60
 MAX_ECHO = 40  # characters of a member's invalid value repeated back to them
 PUBLIC_JOB = "public_job"  # Interaction.extras key: the response is a job's public one, so may move to the channel
+PRIVATE_JOB = "private_job"  # ... a job's private one, so may move to a direct message
 
 
 def user_message(error: errors.BotError, locale: discord.Locale | str) -> str:
@@ -169,9 +171,10 @@ async def reply(interaction: discord.Interaction, message: str) -> None:
             await interaction.response.send_message(message, ephemeral=True)
     except discord.HTTPException as error:
         log.warning("could not tell user %s about a failure in the response", interaction.user.id, exc_info=True)
-        if interaction.extras.get(PUBLIC_JOB) and elsewhere_may_work(error):
+        private = bool(interaction.extras.get(PRIVATE_JOB))
+        if (private or interaction.extras.get(PUBLIC_JOB)) and elsewhere_may_work(error):
             late = catalogue.text(interaction.locale, "error.late", user=interaction.user.mention, message=message)
-            await to_channel_or_dm(interaction, late)
+            await to_channel_or_dm(interaction, late, private=private)
 
 
 def _name(interaction: discord.Interaction) -> str:

@@ -57,14 +57,17 @@ def elsewhere_may_work(error: discord.HTTPException) -> bool:
     return retryable(error) or error.code in TOKEN_GONE
 
 
-async def to_channel_or_dm(interaction: discord.Interaction, content: str, **message: Any) -> discord.Message | None:
-    """Post in the interaction's channel mentioning the member, or else send it to them directly.
+async def to_channel_or_dm(
+    interaction: discord.Interaction, content: str, *, private: bool = False, **message: Any
+) -> discord.Message | None:
+    """Post in the interaction's channel mentioning the member, or else send it to them directly (at once when
+    `private`: what was meant for them only goes nowhere else).
 
     `message` holds send() arguments other than content (`embed`, `files`, `view`); a `files` factory is called
     for each try, since an upload consumes its files. None, logged, when neither way works.
     """
     channel = interaction.channel
-    allowed = interaction.app_permissions >= NEEDED_TO_POST
+    allowed = interaction.app_permissions >= NEEDED_TO_POST and not private
     target = channel if isinstance(channel, discord.abc.Messageable) and allowed else None
     user = interaction.user
 

@@ -182,6 +182,13 @@ class OutsideServer(NotAllowedHere):
         super().__init__("used outside a server")
 
 
+class PrivateNotAllowed(NotAllowedHere):
+    """The server's moderators turned private results off."""
+
+    def __init__(self) -> None:
+        super().__init__("private results are turned off in this server")
+
+
 class ChannelNotAllowed(NotAllowedHere):
     """Not in this channel; `channels` are the ids of those where the commands work."""
 

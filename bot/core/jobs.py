@@ -77,8 +77,8 @@ class DeliveryPort(Protocol):
         """The most bytes one image may have where the result is delivered."""
         ...
 
-    async def accept(self) -> None:
-        """The request passed its checks: acknowledge it (before anything slow)."""
+    async def accept(self, private: bool) -> None:
+        """The request passed its checks: acknowledge it (before anything slow), to the member only if `private`."""
 
     def show_progress(self, job_id: str) -> None:
         """Keep showing where the job stands in the queue, until `stop_progress`."""
@@ -141,7 +141,7 @@ class JobService:
             self._metrics.job_finished(job_outcome(error), 0)
             await port.tell_failure(error)
             return
-        await port.accept()
+        await port.accept(job.request.private)
         with job_context(job.id, job.record.guild_id, job.record.user_id):  # every line below names the job
             try:
                 delivered = await self._deliver(job, port)
@@ -198,7 +198,9 @@ class JobService:
         request, style = apply_style(asked, self.styles_here(limits))  # before the checks: templates are checked too
         edit = kind is not JobKind.IMAGINE
         model = request.model or ""  # prepare() filled it in
-        check_request(limits, requester, model, request.count, request.quality, request.prompt, edit)
+        check_request(
+            limits, requester, model, request.count, request.quality, request.prompt, edit, private=request.private
+        )
         self._fetcher.precheck(request.pictures)
         record = JobRecord(
             id=new_job_id(),

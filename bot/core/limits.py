@@ -122,6 +122,7 @@ LIMITS = (
     LimitSpec("max_quality", Kind.QUALITY, OperatorSetting("LIMIT_MAX_QUALITY", "2k")),
     LimitSpec("models", Kind.MODELS),
     LimitSpec("edit_allowed", Kind.FLAG),
+    LimitSpec("private_allowed", Kind.FLAG),
     LimitSpec("channels", Kind.CHANNELS),
     LimitSpec("exempt_roles", Kind.ROLES),
     LimitSpec("role_daily_images", Kind.ROLE_QUOTAS),
@@ -148,6 +149,7 @@ class ServerLimits:
     max_quality: str = QUALITIES[-1]
     models: tuple[str, ...] = ()
     edit_allowed: bool = True
+    private_allowed: bool = True  # whether members may have results shown to them only
     channels: tuple[int, ...] = ()
     exempt_roles: tuple[int, ...] = ()
     role_daily_images: tuple[tuple[int, int], ...] = ()  # (role id, images a day) for roles with their own quota
@@ -209,7 +211,14 @@ def to_json(name: str, value: LimitValue) -> str:
 
 
 def check_request(
-    limits: ServerLimits, requester: Requester, model: str, count: int, quality: str | None, prompt: str, edit: bool
+    limits: ServerLimits,
+    requester: Requester,
+    model: str,
+    count: int,
+    quality: str | None,
+    prompt: str,
+    edit: bool,
+    private: bool = False,
 ) -> None:
     """Refuse a request that breaks one of the server's rules (checked before anything is counted)."""
     channels = {requester.channel_id, requester.parent_channel_id} - {None}
@@ -226,6 +235,8 @@ def check_request(
         raise errors.QualityAboveLimit(quality or QUALITIES[0], limits.max_quality)
     if (word := blocked_word(limits.blocked_words, prompt)) is not None:
         raise errors.PromptBlocked(word)
+    if private and not limits.private_allowed:
+        raise errors.PrivateNotAllowed
 
 
 def caps_for(limits: ServerLimits, role_ids: Iterable[int]) -> Caps:

@@ -16,6 +16,7 @@ from bot.core.request import ASPECT_SIZES, ImageRequest
 PREFIXES = ("--", "—")
 OPTIONS = {"ar": "size", "aspect": "size", "q": "quality", "quality": "quality", "n": "count", "style": "style"}
 AVOID = "no"
+PRIVATE = "private"  # a switch: it takes no value
 AVOID_INSTRUCTION = "{prompt}\n\nDo not include: {words}."
 
 
@@ -28,6 +29,7 @@ class TypedOptions:
     quality: str | None = None
     count: int | None = None
     style: str | None = None
+    private: bool = False
 
 
 def asked_request(
@@ -38,6 +40,7 @@ def asked_request(
     size: str | None = None,
     quality: str | None = None,
     style: str | None = None,
+    private: bool | None = None,
     pictures: tuple[PictureRef, ...] = (),
 ) -> ImageRequest:
     """What a member asked for: each option they chose, else the one typed into the prompt; raises
@@ -51,6 +54,7 @@ def asked_request(
         quality=quality or typed.quality,
         style=style or typed.style,
         pictures=pictures,
+        private=typed.private if private is None else private,
     )
 
 
@@ -62,12 +66,18 @@ def split_parameters(text: str) -> TypedOptions:
     kept: list[str] = []
     values: dict[str, str] = {}
     avoid: list[str] = []
+    private = False
     index = 0
     while index < len(words):
         word = words[index]
         index += 1
         if not (name := _parameter_name(word)):
             kept.append(word)
+            continue
+        if name == PRIVATE:
+            if private:
+                raise InvalidPromptParameter(word, "repeated")
+            private = True
             continue
         option = AVOID if name == AVOID else OPTIONS.get(name)
         if option is None:
@@ -94,6 +104,7 @@ def split_parameters(text: str) -> TypedOptions:
         quality=values.get("quality"),
         count=int(count) if count is not None else None,
         style=values.get("style"),
+        private=private,
     )
 
 

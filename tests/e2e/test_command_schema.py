@@ -1,6 +1,6 @@
 """The commands as Discord registered them: option types, choices and limits."""
 
-STRING, INTEGER, ATTACHMENT = 3, 4, 11
+STRING, INTEGER, BOOLEAN, ATTACHMENT = 3, 4, 5, 11
 MANAGE_GUILD, ADMINISTRATOR = 1 << 5, 1 << 3
 CHAT_INPUT, MESSAGE = 1, 3
 GUILD_CONTEXT = 0
@@ -52,7 +52,8 @@ async def test_moderator_and_admin_commands_are_hidden_by_default(discord_api, b
 async def test_imagine_options_have_types_choices_and_limits(discord_api, bot, guild) -> None:
     options = options_by_name(command(discord_api, guild, "imagine"))
 
-    assert list(options) == ["prompt", "model", "count", "size", "quality", "style"]
+    assert list(options) == ["prompt", "model", "count", "size", "quality", "style", "private"]
+    assert options["private"]["type"] == BOOLEAN
     assert options["prompt"]["type"] == STRING
     assert options["prompt"]["required"] is True
     assert (options["prompt"]["min_length"], options["prompt"]["max_length"]) == (1, 1000)
@@ -79,7 +80,18 @@ async def test_imagine_options_have_types_choices_and_limits(discord_api, bot, g
 async def test_edit_options_put_the_pictures_after_the_prompt(discord_api, bot, guild) -> None:
     options = options_by_name(command(discord_api, guild, "edit"))
 
-    assert list(options) == ["prompt", "image", "image2", "image3", "image4", "model", "count", "size", "quality"]
+    assert list(options) == [
+        "prompt",
+        "image",
+        "image2",
+        "image3",
+        "image4",
+        "model",
+        "count",
+        "size",
+        "quality",
+        "private",
+    ]
     assert [options[name]["type"] for name in ("image", "image2", "image3", "image4")] == [ATTACHMENT] * 4
     assert [name for name, option in options.items() if option.get("required")] == ["prompt", "image"]
     assert options["prompt"]["max_length"] == 1000

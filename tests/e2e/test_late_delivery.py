@@ -24,7 +24,7 @@ async def short_lived() -> AsyncIterator[DiscordServer]:
     await server.stop()
 
 
-async def run_late_job(server: DiscordServer, image_api, tmp_path, *, can_post: bool):
+async def run_late_job(server: DiscordServer, image_api, tmp_path, *, can_post: bool, private: bool = False):
     guild = server.add_guild(name="Late")
     if not can_post:
         server.world.channel(guild.default_channel.id).bot_permissions = permissions.VIEW_CHANNEL
@@ -34,7 +34,8 @@ async def run_late_job(server: DiscordServer, image_api, tmp_path, *, can_post: 
     try:
         await server.wait_ready(START_TIMEOUT)
         image_api.latency = TOKEN_LIFETIME + 1.0  # the model answers after the token died
-        reply = await server.slash("imagine", user=member, guild=guild, options={"prompt": "slow sunrise"})
+        options = {"prompt": "slow sunrise"} | ({"private": True} if private else {})
+        reply = await server.slash("imagine", user=member, guild=guild, options=options)
         assert await reply.acknowledged(within=3.0)
         posted = await wait_for_post(server, member, guild)
     finally:
@@ -94,3 +95,13 @@ async def test_a_failure_after_the_token_died_is_told_in_the_channel(short_lived
     assert told.content == catalogue.text(
         "en-US", "error.late", user=f"<@{member.id}>", message=catalogue.text("en-US", "error.safety")
     )
+
+
+async def test_a_private_result_after_the_token_died_goes_by_direct_message_only(
+    short_lived, image_api, tmp_path
+) -> None:
+    member, guild, posted, reply = await run_late_job(short_lived, image_api, tmp_path, can_post=True, private=True)
+
+    assert reply.ephemeral
+    assert posted.channel_id == short_lived.world.dm_channel(member.id).id
+    assert not [message for message in short_lived.messages(guild.default_channel.id) if message.files]

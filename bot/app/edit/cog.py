@@ -22,7 +22,7 @@ from bot.settings import MAX_EDIT_OPTIONS
 if TYPE_CHECKING:
     from bot.app.client import ImageBot
 
-OPTIONS = ("prompt", "image", "model", "count", "size", "quality")
+OPTIONS = ("prompt", "image", "model", "count", "size", "quality", "private")
 MORE_IMAGES = tuple(f"image{number}" for number in range(2, MAX_EDIT_OPTIONS + 1))
 
 
@@ -74,10 +74,13 @@ class Edit(commands.Cog):
         count: Range[int, 1, MAX_COUNT] | None = None,
         size: str | None = None,
         quality: str | None = None,
+        private: bool | None = None,
     ) -> None:
         attachments = [image, image2, image3, image4, image5, image6, image7, image8, image9, image10]
         pictures = tuple(attachment_picture(item) for item in attachments if item is not None)
-        ask = asked_request(prompt, model=model, count=count, size=size, quality=quality, pictures=pictures)
+        ask = asked_request(
+            prompt, model=model, count=count, size=size, quality=quality, private=private, pictures=pictures
+        )
         await start_job(interaction, ask, JobKind.EDIT)
 
     async def edit_message(self, interaction: "discord.Interaction[ImageBot]", message: discord.Message) -> None:

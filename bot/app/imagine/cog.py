@@ -17,7 +17,7 @@ from bot.core.prompt_params import asked_request
 if TYPE_CHECKING:
     from bot.app.client import ImageBot
 
-OPTIONS = ("prompt", "model", "count", "size", "quality", "style")
+OPTIONS = ("prompt", "model", "count", "size", "quality", "style", "private")
 
 
 class Imagine(commands.Cog):
@@ -39,8 +39,9 @@ class Imagine(commands.Cog):
         size: str | None = None,
         quality: str | None = None,
         style: str | None = None,
+        private: bool | None = None,
     ) -> None:
-        ask = asked_request(prompt, model=model, count=count, size=size, quality=quality, style=style)
+        ask = asked_request(prompt, model=model, count=count, size=size, quality=quality, style=style, private=private)
         await start_job(interaction, ask, JobKind.IMAGINE)
 
     @imagine.autocomplete("style")

@@ -1,5 +1,6 @@
 """What a job's buttons do: reroll it, edit or upscale one of its images, delete its message, cancel it."""
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -25,7 +26,9 @@ Action = Callable[["discord.Interaction[ImageBot]", JobRecord], Awaitable[None]]
 
 async def reroll(interaction: "discord.Interaction[ImageBot]", record: JobRecord) -> None:
     """The same request again, as a new result (also the Retry of a job a crash cut off)."""
-    await start_job(interaction, request_of(record), JobKind(record.kind))
+    await start_job(
+        interaction, dataclasses.replace(request_of(record), private=_private(interaction)), JobKind(record.kind)
+    )
 
 
 async def edit(interaction: "discord.Interaction[ImageBot]", record: JobRecord) -> None:
@@ -33,8 +36,10 @@ async def edit(interaction: "discord.Interaction[ImageBot]", record: JobRecord) 
     bot = interaction.client
     pictures = _result_pictures(interaction)
 
+    private = _private(interaction)
+
     async def submit(submitted: "discord.Interaction[ImageBot]", answers: FormAnswers) -> None:
-        ask = _ask_from(record, answers.prompt, pictures[answers.picture])
+        ask = _ask_from(record, answers.prompt, pictures[answers.picture], private=private)
         await start_job(submitted, ask, JobKind.EDIT)
 
     form = JobForm(
@@ -52,9 +57,10 @@ async def upscale(interaction: "discord.Interaction[ImageBot]", record: JobRecor
     bot = interaction.client
     pictures = _result_pictures(interaction)
     quality = await bot.jobs.highest_quality(requester_of(interaction))
+    private = _private(interaction)
 
     async def submit(submitted: "discord.Interaction[ImageBot]", answers: FormAnswers) -> None:
-        ask = _ask_from(record, UPSCALE_PROMPT, pictures[answers.picture], quality=quality)
+        ask = _ask_from(record, UPSCALE_PROMPT, pictures[answers.picture], quality=quality, private=private)
         await start_job(submitted, ask, JobKind.UPSCALE)
 
     if len(pictures) == 1:
@@ -90,7 +96,14 @@ def _result_pictures(interaction: discord.Interaction) -> list[PictureRef]:
     return pictures
 
 
-def _ask_from(record: JobRecord, prompt: str, picture: PictureRef, *, quality: str | None = None) -> ImageRequest:
+def _private(interaction: discord.Interaction) -> bool:
+    """Whether the pressed result was shown to its member only: what its buttons make is, too."""
+    return interaction.message is not None and interaction.message.flags.ephemeral
+
+
+def _ask_from(
+    record: JobRecord, prompt: str, picture: PictureRef, *, quality: str | None = None, private: bool = False
+) -> ImageRequest:
     """A request on one picture of a result, with the result's model, size and quality unless the prompt's
     parameters ask otherwise."""
     typed = split_parameters(prompt)
@@ -102,4 +115,5 @@ def _ask_from(record: JobRecord, prompt: str, picture: PictureRef, *, quality: s
         quality=quality or typed.quality or record.quality,
         style=typed.style,
         pictures=(picture,),
+        private=private or typed.private,
     )

@@ -120,8 +120,8 @@ class RecordingPort:
         self.failure: Exception | None = None
         self._deliver_fails = deliver_fails
 
-    async def accept(self) -> None:
-        self.calls.append("accept")
+    async def accept(self, private: bool) -> None:
+        self.calls.append("accept privately" if private else "accept")
 
     def show_progress(self, job_id: str) -> None:
         self.calls.append("show_progress")

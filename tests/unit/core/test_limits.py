@@ -202,8 +202,8 @@ def test_server_limits_has_a_field_for_each_spec_in_its_order() -> None:
 
 
 def test_moderators_write_the_single_valued_limits_and_use_commands_for_the_lists() -> None:
-    assert LIMIT_NAMES[:9] == SCALAR_LIMITS
-    assert set(LIMIT_NAMES[9:]) == {
+    assert LIMIT_NAMES[:10] == SCALAR_LIMITS
+    assert set(LIMIT_NAMES[10:]) == {
         "channels",
         "exempt_roles",
         "role_daily_images",

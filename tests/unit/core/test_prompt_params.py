@@ -37,7 +37,7 @@ def test_a_prompt_of_parameters_only_stays_empty_to_be_refused_as_one() -> None:
     ("text", "parameter", "reason"),
     [
         ("a fox --chaos 50", "--chaos", "unknown"),
-        ("a fox --private", "--private", "unknown"),
+        ("a fox --private --private", "--private", "repeated"),
         ("a fox --ar", "--ar", "missing"),
         ("a fox --ar --q 2k", "--ar", "missing"),
         ("a fox --no", "--no", "missing"),
@@ -73,3 +73,11 @@ def test_an_option_the_member_chose_wins_over_the_typed_one() -> None:
 def test_typed_parameters_fill_what_the_member_left_out_and_count_defaults_to_one() -> None:
     ask = asked_request("a fox --q 2k")
     assert (ask.prompt, ask.count, ask.size, ask.quality, ask.style) == ("a fox", 1, None, "2k", None)
+
+
+def test_private_is_a_switch_that_takes_no_value() -> None:
+    typed = split_parameters("a fox --private in the snow --q 2k")
+    assert (typed.prompt, typed.private, typed.quality) == ("a fox in the snow", True, "2k")
+    assert asked_request("a fox --private").private
+    assert not asked_request("a fox --private", private=False).private  # the option chosen wins
+    assert not asked_request("a fox").private
