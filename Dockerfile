@@ -6,7 +6,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     DATA_DIR=/data \
-    HEALTH_PORT=8080
+    HEALTH_PORT=8080 \
+    MALLOC_ARENA_MAX=2
 
 # A CJK font, so the /usage chart can draw its Chinese labels (bot/core/charts.py looks for it)
 RUN apt-get update \

@@ -94,6 +94,7 @@ class Settings:
     shard_ids: tuple[int, ...] | None = None  # None: every shard, in this process
     instance_name: str = "main"  # this process among those sharing one database
     instance_timeout: float = 60.0  # seconds of silence after which another process takes over its jobs
+    ledger_retention_days: int = 90  # ledger rows and jobs older go (never this or last month's); 0 keeps all
 
     providers: tuple[ProviderConfig, ...] = field(default=(), repr=False)  # the image APIs, best first
 
@@ -194,6 +195,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         shard_ids=(shard_ids := check(_shard_ids, env, count)),  # count: 0 when unset, None when bad
         instance_name=check(_instance_name, env, shard_ids),
         instance_timeout=check(_number, env, "INSTANCE_TIMEOUT_SECONDS", unset.instance_timeout, low=2.0, high=3600.0),
+        ledger_retention_days=check(_number, env, "LEDGER_RETENTION_DAYS", unset.ledger_retention_days, low=0),
     )
     check.raise_if_any()
     return Settings(**values)

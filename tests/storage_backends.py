@@ -1,6 +1,6 @@
 """Reaching real storage backends from tests: the PostgreSQL test server and throwaway schemas in it.
 
-PostgreSQL tests skip when no server answers, unless REQUIRE_POSTGRES=1 (as in CI) makes them fail.
+PostgreSQL tests skip when no server answers, unless REQUIRE_POSTGRES=1 (as in CI) makes them fail (tests/required.py).
 """
 
 import os
@@ -11,7 +11,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import aiosqlite
 import asyncpg
-import pytest
+
+from tests.required import unavailable
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 REACH_TIMEOUT = 2.0
@@ -27,9 +28,7 @@ async def reachable_postgres() -> str:
             f"PostgreSQL is not reachable at {_without_password(url)}: {str(error) or type(error).__name__}; "
             "set TEST_DATABASE_URL or start it"
         )
-        if os.environ.get("REQUIRE_POSTGRES") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        unavailable(reason, required_by="REQUIRE_POSTGRES")
     await connection.close()
     return url
 

@@ -14,6 +14,7 @@ from discord.gateway import DiscordWebSocket
 from discord.shard import Shard
 
 from bot.app.admin.cog import Admin
+from bot.app.defaults.cog import Defaults
 from bot.app.edit.cog import Edit
 from bot.app.errors import ImageTree
 from bot.app.health import HealthServer
@@ -28,7 +29,7 @@ from bot.app.recovery import tell_interrupted
 from bot.app.results.buttons import JobButton
 from bot.app.results.show import Show
 from bot.app.usage.cog import Usage
-from bot.app.usage.member import MemberUsage
+from bot.app.usage.member import HISTORY_LENGTH, MemberUsage
 from bot.core.accounting import Accountant
 from bot.core.generation import GenerationService, RequestRules
 from bot.core.inputs import DISCORD_CDN_ORIGINS, PictureFetcher
@@ -38,6 +39,7 @@ from bot.core.policy import Policy
 from bot.core.providers.factory import build_upstreams
 from bot.core.providers.router import Router
 from bot.core.queue import FairQueue
+from bot.core.retention import Retention
 from bot.core.storage import Caps, SharedSlotGate, Storage, open_storage
 from bot.settings import Settings
 
@@ -92,6 +94,7 @@ class ImageBot(commands.AutoShardedBot):
         self.slots: SharedSlotGate | None = None
         self.provider_slots: list[SharedSlotGate] = []  # the providers' own, made by build_upstreams
         self.heartbeat: Heartbeat | None = None
+        self.retention: Retention | None = None
         self.health: HealthServer | None = None
         self._recovery: asyncio.Task[None] | None = None
 
@@ -105,6 +108,8 @@ class ImageBot(commands.AutoShardedBot):
             self._recovery = asyncio.create_task(tell_interrupted(self, interrupted))
         self.heartbeat = Heartbeat(self, self.storage, settings.instance_timeout)
         self.heartbeat.start()
+        self.retention = Retention(self.storage, settings.ledger_retention_days, keep=HISTORY_LENGTH)
+        self.retention.start()
         # with processes sharing PostgreSQL, a job also needs one of the image API's slots leased there
         if (slots := self.storage.shared_slots(settings.image_api_concurrency)) is not None:
             await slots.start()
@@ -162,7 +167,7 @@ class ImageBot(commands.AutoShardedBot):
         if settings.health_port is not None:
             self.health = HealthServer(self, self.metrics, settings.health_host, settings.health_port)
             await self.health.start()
-        cogs = (Imagine, Edit, Show, Limits, Styles, Usage, MemberUsage, Admin, Help)
+        cogs = (Imagine, Edit, Show, Defaults, Limits, Styles, Usage, MemberUsage, Admin, Help)
         for cog in (feature(self) for feature in cogs):
             await self.add_cog(cog)
         self.add_dynamic_items(JobButton)
@@ -237,6 +242,8 @@ class ImageBot(commands.AutoShardedBot):
             await self.progress.stop()
         if self.heartbeat is not None:
             await self.heartbeat.stop()
+        if self.retention is not None:
+            await self.retention.stop()
         if self.slots is not None:
             await self.slots.close()
         for gate in self.provider_slots:

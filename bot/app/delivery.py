@@ -70,6 +70,7 @@ class InteractionPort:
             fitted=tuple(result.images),
             upload_limit=self.upload_limit,
             asked_quality=job.request.quality if result.quality != job.request.quality else None,
+            from_defaults=job.from_defaults,
         )
         images = [item.image for item in result.images]
         locale = self._interaction.locale

@@ -47,6 +47,12 @@ class PromptText(app_commands.Transformer):
 
 def fit_to_rules(command: app_commands.Command[Any, ..., Any], path: str, rules: RequestRules) -> None:
     """Offer the deployment's models (its default named in the description) and its prompt limit."""
+    offer_models(command, path, rules)
+    _change(command, prompt={"max_value": rules.prompt_max_length})
+
+
+def offer_models(command: app_commands.Command[Any, ..., Any], path: str, rules: RequestRules) -> None:
+    """Offer the deployment's models in the command's `model` option, its default named in the description."""
     described = label(f"command.{path}.option.model.description", model=rules.default_model)
     _change(
         command,
@@ -54,7 +60,6 @@ def fit_to_rules(command: app_commands.Command[Any, ..., Any], path: str, rules:
             "choices": [Choice(name=model, value=model) for model in rules.models],
             "description": locale_str(shorten(described.message, DESCRIPTION_LIMIT), **described.extras),
         },
-        prompt={"max_value": rules.prompt_max_length},
     )
 
 

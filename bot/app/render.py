@@ -1,6 +1,6 @@
 """Result messages from core results, within Discord's length and upload limits."""
 
-import io
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -10,12 +10,16 @@ from bot.app.errors import megabytes
 from bot.app.i18n import catalogue
 from bot.core.fitting import FittedImage
 from bot.core.imageapi import ImageBytes
+from bot.core.images import pixel_size
 from bot.core.jobs import JobKind
-from bot.core.request import RATIOS, ImageRequest
+from bot.core.request import ASPECT_SIZES, RATIOS, ImageRequest
 
 MAX_FILES = 10  # files per message
 MAX_REQUEST_BYTES = 25 * 1024 * 1024 - 512 * 1024  # a whole upload request, with room for the JSON part
 PROMPT_PREVIEW = 300
+DEFAULT_FIELDS = {"model": "result.model", "size": "result.size", "quality": "result.quality", "style": "result.style"}
+DEFAULT_SIZE = "1024x1024"  # what the API makes when no size is asked
+RATIO_TOLERANCE = 0.02
 EMBED_COLOUR = discord.Colour.blurple()
 
 
@@ -29,6 +33,7 @@ class ResultSummary:
     fitted: tuple[FittedImage, ...] = ()
     upload_limit: int = 0
     asked_quality: str | None = None  # set when the images came back at a lower tier than this one
+    from_defaults: frozenset[str] = frozenset()  # options taken from the member's own defaults
 
 
 def result_embed(summary: ResultSummary, image_count: int, locale: discord.Locale) -> discord.Embed:
@@ -42,10 +47,9 @@ def result_embed(summary: ResultSummary, image_count: int, locale: discord.Local
         description=shorten(discord.utils.escape_markdown(prompt), PROMPT_PREVIEW),
         colour=EMBED_COLOUR,
     )
-    size = request.size or "1024x1024"
     fields = {
         "result.model": request.model,
-        "result.size": f"{size} ({RATIOS[size]})" if size in RATIOS else size,
+        "result.size": size_shown(request.size, delivered_size(summary.fitted), locale),
         "result.quality": quality_shown(request.quality, summary.asked_quality, locale),
         "result.time": catalogue.text(locale, "result.seconds", seconds=summary.seconds),
         "result.requester": f"<@{summary.requester_id}>",
@@ -54,11 +58,46 @@ def result_embed(summary: ResultSummary, image_count: int, locale: discord.Local
         fields["result.style"] = request.style
     if summary.picture_count:
         fields["result.pictures"] = str(summary.picture_count)
+    for option in summary.from_defaults & DEFAULT_FIELDS.keys():  # say which values the member didn't type
+        if (key := DEFAULT_FIELDS[option]) in fields:
+            fields[key] = catalogue.text(locale, "result.your_default", value=fields[key])
     for key, value in fields.items():
         embed.add_field(name=catalogue.text(locale, key), value=value)
     if note := reencoded_note(summary.fitted, summary.upload_limit, locale):
         embed.set_footer(text=note)
     return embed
+
+
+def delivered_size(fitted: Sequence[FittedImage]) -> tuple[int, int] | None:
+    """The pixel size of the first image as it is uploaded; None without images."""
+    if not fitted:
+        return None
+    return fitted[0].size or pixel_size(fitted[0].image.reader())
+
+
+def size_shown(asked: str | None, delivered: tuple[int, int] | None, locale: discord.Locale) -> str:
+    """The size delivered with its aspect ratio, saying which was asked when the provider made another shape (the
+    size asked when nothing says what was delivered)."""
+    asked_size = asked or DEFAULT_SIZE
+    asked_ratio = RATIOS.get(asked_size)
+    if delivered is None:
+        return f"{asked_size} ({asked_ratio})" if asked_ratio else asked_size
+    width, height = delivered
+    ratio = ratio_name(width, height)
+    if asked_ratio is None or ratio == asked_ratio:
+        return f"{width}x{height} ({ratio})"
+    return catalogue.text(locale, "result.size.other", size=f"{width}x{height}", ratio=ratio, asked=asked_ratio)
+
+
+def ratio_name(width: int, height: int) -> str:
+    """The offered aspect ratio `width`x`height` is (within RATIO_TOLERANCE: models round sides to their own
+    steps), else the ratio itself in lowest terms."""
+    for ratio in ASPECT_SIZES:
+        w, h = (int(side) for side in ratio.split(":"))
+        if abs(width * h / (height * w) - 1) <= RATIO_TOLERANCE:
+            return ratio
+    common = math.gcd(width, height) or 1
+    return f"{width // common}:{height // common}"
 
 
 def quality_shown(delivered: str | None, asked: str | None, locale: discord.Locale) -> str:
@@ -76,7 +115,7 @@ def reencoded_note(fitted: Sequence[FittedImage], limit: int, locale: discord.Lo
             "result.reencoded.image",
             number=number,
             format=item.image.format.name,
-            size=megabytes(len(item.image.data)),
+            size=megabytes(item.image.size),
         )
         for number, item in enumerate(fitted, start=1)
         if item.reencoded
@@ -89,7 +128,7 @@ def reencoded_note(fitted: Sequence[FittedImage], limit: int, locale: discord.Lo
 def image_files(images: Sequence[ImageBytes], indexes: Sequence[int], stem: str) -> list[discord.File]:
     """Uploads for the images at `indexes`, named by position and by the format their bytes show."""
     return [
-        discord.File(io.BytesIO(images[index].data), filename=f"{stem}-{index + 1}.{images[index].format.extension}")
+        discord.File(images[index].reader(), filename=f"{stem}-{index + 1}.{images[index].format.extension}")
         for index in indexes
     ]
 
@@ -99,11 +138,11 @@ def upload_batches(images: Sequence[ImageBytes]) -> Iterator[list[int]]:
     batch: list[int] = []
     size = 0
     for index, image in enumerate(images):
-        if batch and (len(batch) == MAX_FILES or size + len(image.data) > MAX_REQUEST_BYTES):
+        if batch and (len(batch) == MAX_FILES or size + image.size > MAX_REQUEST_BYTES):
             yield batch
             batch, size = [], 0
         batch.append(index)
-        size += len(image.data)
+        size += image.size
     if batch:
         yield batch
 

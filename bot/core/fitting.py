@@ -5,8 +5,8 @@ when it uses transparency (JPEG has no alpha) and JPEG otherwise, at falling qua
 too big it is scaled down step by step, aspect ratio kept, at a middling quality until it fits.
 """
 
-import io
 import math
+import tempfile
 from dataclasses import dataclass
 from typing import cast
 
@@ -34,26 +34,27 @@ class FittedImage:
 
 def fit_image(image: ImageBytes, limit: int) -> FittedImage:
     """The image within `limit` bytes, re-encoded only when needed; CPU-bound, so callers run it in a thread."""
-    original = len(image.data)
+    original = image.size
     if original <= limit:
         return FittedImage(image, original, reencoded=False)
-    with Image.open(io.BytesIO(image.data)) as source:
-        picture = _flattened(source)
+    source = Image.open(image.reader())
+    source.load()  # decoded once; an RGB picture is then used as it is, not copied
+    picture = _flattened(source)
     image_format = ImageFormat.WEBP if picture.mode == "RGBA" else ImageFormat.JPEG
     if image_format is ImageFormat.WEBP and max(picture.size) > WEBP_MAX_SIDE:
         picture = _scaled(picture, WEBP_MAX_SIDE / max(picture.size))
 
-    data: bytes | None = None
+    encoded = 0
     for quality in JPEG_QUALITIES:
-        data = _encode(picture, image_format, quality)
-        if data is not None and len(data) <= limit:
+        encoded, data = _encode(picture, image_format, quality, limit)
+        if data is not None:
             return FittedImage(ImageBytes(data, image_format), original, reencoded=True, size=picture.size)
 
     # bytes shrink about with the pixel count: the first step jumps near the goal, later ones shrink steadily
-    scale = min(SCALE_STEP, math.sqrt(limit / len(data))) if data else SCALE_STEP
+    scale = min(SCALE_STEP, math.sqrt(limit / encoded)) if encoded else SCALE_STEP
     while max(size := _scaled_size(picture.size, scale)) >= MIN_SIDE:
-        data = _encode(_scaled(picture, scale), image_format, SCALED_QUALITY)
-        if data is not None and len(data) <= limit:
+        _, data = _encode(_scaled(picture, scale), image_format, SCALED_QUALITY, limit)
+        if data is not None:
             return FittedImage(ImageBytes(data, image_format), original, reencoded=True, size=size)
         scale *= SCALE_STEP
     raise ValueError(f"an image cannot fit in {limit} bytes even at {MIN_SIDE} pixels across")
@@ -67,7 +68,7 @@ def _flattened(source: Image.Image) -> Image.Image:
         if minimum_alpha < 255:
             return rgba
         return rgba.convert("RGB")
-    return source.convert("RGB")
+    return source if source.mode == "RGB" else source.convert("RGB")
 
 
 def _scaled_size(size: tuple[int, int], scale: float) -> tuple[int, int]:
@@ -80,17 +81,22 @@ def _scaled(picture: Image.Image, scale: float) -> Image.Image:
     return picture.resize(_scaled_size(picture.size, scale), Image.Resampling.LANCZOS, reducing_gap=3.0)
 
 
-def _encode(picture: Image.Image, image_format: ImageFormat, quality: int) -> bytes | None:
-    """The encoded bytes, or None when the encoder gives up (libwebp on big noisy pictures, JPEG past 65535 px)."""
-    buffer = io.BytesIO()
-    try:
-        if image_format is ImageFormat.WEBP:
-            # method 2: no bigger than the default 4 on grainy 4K pictures, in about half the time
-            picture.save(buffer, "WEBP", quality=quality, method=2)
-        else:
-            # no `optimize`: it makes libjpeg encode in one call holding the GIL (~150 ms for 4K), stalling the
-            # event loop despite the worker thread, for a file only a few per cent smaller
-            picture.save(buffer, "JPEG", quality=quality)
-    except (OSError, ValueError):
-        return None  # a smaller quality or size may still encode
-    return buffer.getvalue()
+def _encode(picture: Image.Image, image_format: ImageFormat, quality: int, limit: int) -> tuple[int, bytes | None]:
+    """The encoded size and, when it is within `limit`, the bytes; (0, None) when the encoder gives up (libwebp on
+    big noisy pictures, JPEG past 65535 px). Encoded into a temporary file, so that tries too big never take memory
+    (a BytesIO would hold each, and grow by copies)."""
+    with tempfile.TemporaryFile() as file:
+        try:
+            if image_format is ImageFormat.WEBP:
+                # method 2: no bigger than the default 4 on grainy 4K pictures, in about half the time
+                picture.save(file, "WEBP", quality=quality, method=2)
+            else:
+                # no `optimize`: it makes libjpeg encode in one call holding the GIL (~150 ms for 4K), stalling the
+                # event loop despite the worker thread, for a file only a few per cent smaller
+                picture.save(file, "JPEG", quality=quality)
+        except (OSError, ValueError):
+            return 0, None  # a smaller quality or size may still encode
+        if (size := file.tell()) > limit:
+            return size, None
+        file.seek(0)
+        return size, file.read()

@@ -74,7 +74,7 @@ def delivered_quality(asked: str | None, images: Sequence[ImageBytes], floor: Ca
     """The highest tier up to `asked` whose images are at least `floor(tier)` pixels on their long side."""
     if asked is None or not images:
         return asked
-    long_side = min(max(pixel_size(image.data)) for image in images)
+    long_side = min(max(pixel_size(image.reader())) for image in images)
     reachable = QUALITIES[: QUALITIES.index(asked) + 1]
     return next((tier for tier in reversed(reachable) if floor(tier) <= long_side), QUALITIES[0])
 

@@ -2,6 +2,7 @@
 
 import io
 from enum import StrEnum
+from typing import IO
 
 from PIL import Image
 
@@ -17,6 +18,9 @@ class ImageFormat(StrEnum):
         return "jpg" if self is ImageFormat.JPEG else self.value
 
 
+SNIFF_BYTES = 16  # the leading bytes sniff_format reads
+
+
 def sniff_format(data: bytes) -> ImageFormat | None:
     """The image format the leading bytes announce, or None when they are no image we know."""
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -30,7 +34,7 @@ def sniff_format(data: bytes) -> ImageFormat | None:
     return None
 
 
-def pixel_size(data: bytes) -> tuple[int, int]:
+def pixel_size(data: bytes | IO[bytes]) -> tuple[int, int]:
     """Width and height, read from the image's header alone (nothing is decoded)."""
-    with Image.open(io.BytesIO(data)) as image:
+    with Image.open(io.BytesIO(data) if isinstance(data, bytes) else data) as image:
         return image.size

@@ -1,11 +1,11 @@
-"""Input pictures of an edit: downloaded from allowed origins only, checked by their bytes, encoded for the API.
+"""Input pictures of an edit: downloaded from allowed origins only, checked by their bytes (providers/body.py
+encodes them for the API).
 
 Pictures are opened with Pillow's format plugins directly rather than `Image.open`, which warns or raises
 against the process-wide `MAX_IMAGE_PIXELS`: our own `max_pixels` is the rule, and no global is changed.
 """
 
 import asyncio
-import base64
 import io
 import struct
 import zlib
@@ -181,18 +181,3 @@ class PictureFetcher:
             if received > self._max_bytes:
                 raise PictureTooLarge(ref.name, received, self._max_bytes)
         return b"".join(chunks)
-
-
-def encode_for_api(pictures: Sequence[InputPicture], mode: str) -> tuple[str, ...]:
-    """The spec's `image` entries: "data_url" gives data:image/…;base64,…, "base64" bare base64, "link" the URL."""
-    if mode == "link":
-        return tuple(picture.ref.url for picture in pictures)
-    if mode == "base64":
-        return tuple(_base64(picture) for picture in pictures)
-    if mode == "data_url":
-        return tuple(f"data:{MEDIA_TYPES[picture.format]};base64,{_base64(picture)}" for picture in pictures)
-    raise ValueError(f"unknown input mode {mode!r}; expected one of {INPUT_MODES}")
-
-
-def _base64(picture: InputPicture) -> str:
-    return base64.b64encode(picture.data).decode("ascii")

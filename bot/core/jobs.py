@@ -19,14 +19,17 @@ from bot.core.errors import BotError, OutsideServer, QueueClosed, QueueFull, Quo
 from bot.core.fitting import FittedImage, fit_image
 from bot.core.generation import GenerationService
 from bot.core.imageapi import ImageBytes
+from bot.core.imageapi.spool import Spool
 from bot.core.inputs import PictureFetcher, PictureRef
 from bot.core.limits import Requester, ServerLimits, caps_for, check_request
 from bot.core.log_context import job_context, prompt_for_log
+from bot.core.member_defaults import checked_defaults, with_defaults
+from bot.core.memory import release_freed_memory
 from bot.core.metrics import Metrics, job_outcome
 from bot.core.policy import Policy
 from bot.core.queue import FairQueue, Place
 from bot.core.request import ImageRequest
-from bot.core.storage import Caps, JobRecord, JobStatus, PictureSource, Storage, new_job_id
+from bot.core.storage import Caps, JobRecord, JobStatus, MemberDefaults, PictureSource, Storage, new_job_id
 from bot.core.styles import Style, apply_style, available
 
 log = logging.getLogger(__name__)
@@ -62,6 +65,7 @@ class Job:
     record: JobRecord
     request: ImageRequest  # prepared: checked and normalised
     caps: Caps = field(default_factory=Caps)
+    from_defaults: frozenset[str] = frozenset()  # the options taken from the member's own defaults
 
     @property
     def id(self) -> str:
@@ -141,7 +145,7 @@ class JobService:
             self._metrics.job_finished(job_outcome(error), 0)
             await port.tell_failure(error)
             return
-        await port.accept(job.request.private)
+        await port.accept(bool(job.request.private))
         with job_context(job.id, job.record.guild_id, job.record.user_id):  # every line below names the job
             try:
                 delivered = await self._deliver(job, port)
@@ -178,6 +182,9 @@ class JobService:
         except Exception:
             await self.finish(job, JobStatus.FAILED, generated=generated, result=result)  # billed all the same
             raise
+        finally:
+            # uploaded (or given up): their spools go now, not when collected, and off the loop (see _release)
+            await asyncio.to_thread(_release, [fitted.image for fitted in result.images])
         await self.finish(
             job, JobStatus.DONE, delivered=generated, generated=generated, message_id=message_id, result=result
         )
@@ -192,14 +199,24 @@ class JobService:
             raise OutsideServer  # no server's quotas or budget could count it
         await self._policy.check_not_blocked(requester)
         limits = await self._policy.limits(requester.guild_id)
+        styles = self.styles_here(limits)
+        own = await self._storage.load_defaults(requester.user_id)
+        ask, from_defaults = with_defaults(ask, own, self._models_here(limits), styles)
         if ask.model is None:
             ask = dataclasses.replace(ask, model=self._default_model(limits))
         asked = self._generation.prepare(ask)
-        request, style = apply_style(asked, self.styles_here(limits))  # before the checks: templates are checked too
+        request, style = apply_style(asked, styles)  # before the checks: templates are checked too
         edit = kind is not JobKind.IMAGINE
         model = request.model or ""  # prepare() filled it in
         check_request(
-            limits, requester, model, request.count, request.quality, request.prompt, edit, private=request.private
+            limits,
+            requester,
+            model,
+            request.count,
+            request.quality,
+            request.prompt,
+            edit,
+            private=bool(request.private),
         )
         self._fetcher.precheck(request.pictures)
         record = JobRecord(
@@ -216,7 +233,7 @@ class JobService:
             style=style,
             pictures=tuple(PictureSource(picture.name, picture.url) for picture in request.pictures),
         )
-        return Job(record, request, caps_for(limits, requester.role_ids))
+        return Job(record, request, caps_for(limits, requester.role_ids), from_defaults)
 
     def styles_here(self, limits: ServerLimits) -> dict[str, Style | None]:
         """The styles a member may choose in a server with these limits (see styles.available)."""
@@ -241,6 +258,23 @@ class JobService:
         model = self._default_model(await self._policy.limits(requester.guild_id))
         if count > (allowed := self._generation.rules.pictures_allowed(model)):
             raise TooManyPictures(count, allowed, model)
+
+    def _models_here(self, limits: ServerLimits) -> tuple[str, ...]:
+        """The models a request in a server with these limits may use."""
+        models = self._generation.rules.models
+        return tuple(model for model in models if not limits.models or model in limits.models)
+
+    async def defaults(self, user_id: int) -> MemberDefaults:
+        """The member's own defaults."""
+        return await self._storage.load_defaults(user_id)
+
+    async def set_defaults(self, defaults: MemberDefaults, guild_id: int | None) -> MemberDefaults:
+        """Check the member's defaults against what this server offers, then keep them; returns them as kept
+        (canonical values). Raises InvalidChoice naming an option with a value it can't take."""
+        styles = await self.styles(guild_id)
+        checked = checked_defaults(defaults, self._generation.rules.models, tuple(styles))
+        await self._storage.save_defaults(checked)
+        return checked
 
     def _default_model(self, limits: ServerLimits) -> str:
         """The deployment's default model, unless the server allows only others: then the server's first."""
@@ -313,12 +347,17 @@ class JobService:
         with job_context(job.id, job.record.guild_id, job.record.user_id):
             pictures = tuple(await self._fetcher.fetch_all(job.request.pictures)) if job.request.pictures else ()
             generation = await self._generation.generate(job.request, job.record.user_id, pictures)
-            fitted = [await self._fit(image, upload_limit) for image in generation.images]
+            try:
+                fitted = [await self._fit(image, upload_limit) for image in generation.images]
+            except BaseException:
+                for image in generation.images:
+                    image.release()
+                raise
             return JobResult(fitted, generation.seconds, generation.provider, generation.quality)
 
     async def _fit(self, image: ImageBytes, limit: int) -> FittedImage:
         async with self._image_work:
-            return await asyncio.to_thread(fit_image, image, limit)  # never on the event loop
+            return await asyncio.to_thread(_fit_and_trim, image, limit)  # never on the event loop
 
     async def finish(
         self,
@@ -350,6 +389,29 @@ class JobService:
         self._in_flight.discard(job.id)
         if not self._in_flight:
             self._idle.set()
+
+
+def _fit_and_trim(image: ImageBytes, limit: int) -> FittedImage:
+    """`fit_image`, its re-encoded bytes moved to a spool (a file past a megabyte: the upload then streams it, where
+    a BytesIO would be copied for it), then the memory of the decoded pixels handed back to the system."""
+    fitted = fit_image(image, limit)
+    if fitted.reencoded:
+        image.release()  # the original is not needed once re-encoded
+        if isinstance(encoded := fitted.image.data, bytes):
+            spool = Spool()
+            spool.write(encoded)
+            fitted = dataclasses.replace(fitted, image=ImageBytes(spool, fitted.image.format))
+            del encoded
+    release_freed_memory()
+    return fitted
+
+
+def _release(images: list[ImageBytes]) -> None:
+    """Free the images, then hand their memory back to the system; in a worker thread, since closing a spool's file
+    makes the file system free its blocks (blocking work, kept off the loop like the rest of the file I/O)."""
+    for image in images:
+        image.release()
+    release_freed_memory()
 
 
 def request_of(record: JobRecord) -> ImageRequest:

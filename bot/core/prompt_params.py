@@ -29,7 +29,7 @@ class TypedOptions:
     quality: str | None = None
     count: int | None = None
     style: str | None = None
-    private: bool = False
+    private: bool | None = None  # True when typed
 
 
 def asked_request(
@@ -66,7 +66,7 @@ def split_parameters(text: str) -> TypedOptions:
     kept: list[str] = []
     values: dict[str, str] = {}
     avoid: list[str] = []
-    private = False
+    private: bool | None = None
     index = 0
     while index < len(words):
         word = words[index]

@@ -33,4 +33,4 @@ class ImageRequest:
     quality: str | None = None
     style: str | None = None
     pictures: tuple[PictureRef, ...] = ()  # input pictures of an edit, in order
-    private: bool = False  # the result is shown to the member only
+    private: bool | None = None  # the result is shown to the member only (None: as their default says, else not)

@@ -195,7 +195,7 @@ async def test_admin_is_shown_to_server_administrators_in_servers_only(discord_a
 def usage_spans() -> list[tuple[datetime, datetime]]:
     now = datetime.now(UTC)
     day_start, next_day, month_start, next_month = periods(now)
-    return [(day_start, next_day), (now - timedelta(days=7), next_day), (month_start, next_month)]
+    return [(day_start, next_day), (next_day - timedelta(days=7), next_day), (month_start, next_month)]
 
 
 async def wait_for_totals(bot, span: tuple[datetime, datetime], expected: UsageTotals) -> None:

@@ -30,6 +30,7 @@ async def test_the_commands_are_registered_for_the_dev_guild(discord_api, bot, g
         "quota": CHAT_INPUT,
         "history": CHAT_INPUT,
         "show": CHAT_INPUT,
+        "settings": CHAT_INPUT,
         "styles": CHAT_INPUT,
         "help": CHAT_INPUT,
     }

@@ -65,7 +65,7 @@ async def test_every_option_reaches_the_api(discord_api, image_api, bot, member,
         "natural",
     )
     fields = embed_fields(message.embeds[0])
-    assert (fields["Model"], fields["Size"], fields["Quality"]) == ("gemini-2.5-flash-image", "1024x1792 (9:16)", "2k")
+    assert (fields["Model"], fields["Size"], fields["Quality"]) == ("gemini-2.5-flash-image", "2048x3584 (9:16)", "2k")
 
 
 async def test_the_api_sees_an_opaque_stable_user_id(discord_api, image_api, bot, member, guild) -> None:

@@ -7,6 +7,7 @@ import discord
 import pytest
 
 from bot.app.i18n import catalogue
+from bot.app.usage.member import HISTORY_LENGTH
 from bot.core.storage import JobStatus, periods
 from tests.e2e.helpers import outcome
 from tests.loopback import image_api as faults
@@ -187,3 +188,11 @@ async def test_history_shortens_long_prompts_and_escapes_markdown(discord_api, b
 
 async def test_history_of_a_new_member_is_empty(discord_api, bot, guild, member) -> None:
     assert await private_lines(discord_api, guild, member, "history") == [text("history.empty")]
+
+
+async def test_history_says_how_far_back_it_goes(discord_api, bot, guild, member) -> None:
+    reply = await discord_api.slash("history", user=member, guild=guild)
+    answer = await reply.final(timeout=5, until=outcome)
+
+    kept = text("history.kept", days=bot.settings.ledger_retention_days, count=HISTORY_LENGTH)
+    assert answer.embeds[0]["footer"]["text"] == kept

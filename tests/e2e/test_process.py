@@ -192,6 +192,7 @@ async def test_the_bot_process_serves_imagine_and_stops_cleanly_on_sigterm(image
             "imagine",
             "limits",
             "quota",
+            "settings",
             "show",
             "styles",
             "usage",

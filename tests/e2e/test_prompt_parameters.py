@@ -15,7 +15,7 @@ async def test_typed_parameters_reach_the_api_as_options_and_leave_the_prompt(
     assert (sent["size"], sent["quality"], sent["n"]) == ("1792x1024", "2k", 2)
     assert sent["prompt"] == "a harbour at dawn\n\nDo not include: text, boats."
     assert [image_size(file) for file in message.files] == [(3584, 2048)] * 2
-    assert embed_fields(message.embeds[0])["Size"] == "1792x1024 (16:9)"
+    assert embed_fields(message.embeds[0])["Size"] == "3584x2048 (16:9)"
     assert "--ar" not in message.embeds[0]["description"]
 
 

@@ -139,7 +139,7 @@ async def test_a_daily_limit_of_ten_across_both_processes_delivers_exactly_ten_i
         image_api.latency = 0.2  # so that both processes' jobs overlap
         replies = await bots.imagine_everywhere(MEMBERS_PER_SERVER)
         results = [await reply.final(timeout=60, until=outcome) for reply in replies]
-        ledger = await run_sql(bots.database_url, "SELECT sum(images) FROM usage_ledger WHERE outcome = 'delivered'")
+        ledger = await settled_images(bots.database_url, jobs=len([result for result in results if result.files]))
 
     delivered = [result for result in results if result.files]
     refused = [result for result in results if not result.files]
@@ -150,6 +150,15 @@ async def test_a_daily_limit_of_ten_across_both_processes_delivers_exactly_ten_i
     assert [result.content for result in refused] == [
         catalogue.text("en-US", "error.quota.global_daily", used=10, allowed=10, resets=resets)
     ] * (2 * MEMBERS_PER_SERVER - 10)
+
+
+async def settled_images(database_url: str, jobs: int) -> list[tuple[object, ...]]:
+    """The images the ledger holds once `jobs` jobs are settled: a result is posted a moment before it is settled."""
+    for _ in range(200):
+        if (await run_sql(database_url, "SELECT count(*) FROM usage_ledger"))[0][0] >= jobs:
+            break
+        await asyncio.sleep(0.05)
+    return await run_sql(database_url, "SELECT sum(images) FROM usage_ledger WHERE outcome = 'delivered'")
 
 
 async def test_both_processes_together_never_exceed_the_image_api_concurrency(image_api, tmp_path) -> None:

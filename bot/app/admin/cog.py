@@ -107,7 +107,7 @@ class Admin(
         day_start, next_day, month_start, next_month = periods(now)
         spans = (
             ("today", day_start, next_day),
-            ("week", now - timedelta(days=7), next_day),  # the last 7 days
+            ("week", next_day - timedelta(days=7), next_day),  # the last 7 UTC days, as /usage counts them
             ("month", month_start, next_month),
         )
         locale = interaction.locale

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 Interaction: TypeAlias = "discord.Interaction[ImageBot]"
 
-MEMBER_COMMANDS = ("imagine", "edit", "edit_image", "quota", "history", "show", "help")
+MEMBER_COMMANDS = ("imagine", "edit", "edit_image", "quota", "history", "show", "settings", "help")
 MODERATOR_COMMANDS = ("limits", "styles", "usage")
 ADMIN_COMMANDS = ("admin",)
 

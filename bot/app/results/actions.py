@@ -115,5 +115,5 @@ def _ask_from(
         quality=quality or typed.quality or record.quality,
         style=typed.style,
         pictures=(picture,),
-        private=private or typed.private,
+        private=private or bool(typed.private),
     )

@@ -48,7 +48,9 @@ class MemberUsage(commands.Cog):
         entries = await self.bot.storage.history(interaction.user.id, interaction.guild_id, limit=HISTORY_LENGTH)
         locale = interaction.locale
         lines = [history_line(entry, locale) for entry in entries] or [catalogue.text(locale, "history.empty")]
-        await answer(interaction, catalogue.text(locale, "history.title"), lines)
+        days = self.bot.settings.ledger_retention_days  # how far back it goes
+        kept = catalogue.text(locale, "history.kept", days=days, count=HISTORY_LENGTH) if days else None
+        await answer(interaction, catalogue.text(locale, "history.title"), lines, footer=kept)
 
 
 def user_line(allowance: Allowance, resets_at: datetime, locale: discord.Locale) -> str:
@@ -140,9 +142,11 @@ def outcome_of(entry: HistoryEntry) -> str:
     return {JobStatus.RUNNING: "running", JobStatus.DONE: "delivered"}.get(entry.job.status, "failed")
 
 
-async def answer(interaction: discord.Interaction, title: str, lines: list[str]) -> None:
+async def answer(interaction: discord.Interaction, title: str, lines: list[str], footer: str | None = None) -> None:
     """A private embed: a member's own numbers are nobody else's business."""
     embed = discord.Embed(title=title, description="\n".join(lines), colour=EMBED_COLOUR)
+    if footer is not None:
+        embed.set_footer(text=footer)
     await interaction.response.send_message(
         embed=embed, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
     )

@@ -6,6 +6,7 @@ Pure functions over bytes and headers, so each shape is table-tested without a s
 import base64
 import binascii
 import email.utils
+import io
 import json
 import re
 import time
@@ -26,7 +27,9 @@ from bot.core.errors import (
     UpstreamQuotaExhausted,
     UpstreamTimeout,
 )
-from bot.core.images import ImageFormat, sniff_format
+from bot.core.imageapi.scanner import spooled
+from bot.core.imageapi.spool import Spool
+from bot.core.images import SNIFF_BYTES, ImageFormat, sniff_format
 
 AUTH_CODES = {"invalid_api_key", "invalid_token", "invalid_key", "unauthorized", "authentication_error"}
 QUOTA_CODES = {"insufficient_user_quota", "insufficient_quota", "billing_hard_limit_reached", "quota_exhausted"}
@@ -50,8 +53,28 @@ DETAIL_LIMIT = 300
 
 @dataclass(frozen=True, slots=True)
 class ImageBytes:
-    data: bytes
+    """An image's encoded bytes: in memory, or spooled as the answer arrived (see spool.py)."""
+
+    data: bytes | Spool
     format: ImageFormat
+
+    @property
+    def size(self) -> int:
+        """Bytes in the encoded image."""
+        return self.data.size if isinstance(self.data, Spool) else len(self.data)
+
+    def reader(self) -> io.BytesIO | io.BufferedRandom:
+        """The encoded bytes as a file at their start (a spool's own file: read one copy at a time)."""
+        return self.data.reader() if isinstance(self.data, Spool) else io.BytesIO(self.data)
+
+    def head(self, count: int) -> bytes:
+        """The first `count` bytes (enough for a header)."""
+        return self.data.head(count) if isinstance(self.data, Spool) else self.data[:count]
+
+    def release(self) -> None:
+        """Free a spool as soon as its image is no longer needed (bytes go with the last reference)."""
+        if isinstance(self.data, Spool):
+            self.data.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +141,11 @@ def decode_data_url(url: str) -> ImageBytes:
 
 
 def decode_base64_image(text: str) -> ImageBytes:
-    """Decode base64 text into image bytes whose format is told by the bytes."""
+    """Decode base64 text into image bytes whose format is told by the bytes; a placeholder of a spooled image
+    (scanner.py) gives that image."""
     compact = "".join(text.split())
+    if (spool := spooled(compact)) is not None:
+        return checked_image(spool)
     try:
         data = base64.b64decode(compact + "=" * (-len(compact) % 4), validate=True)
     except (binascii.Error, ValueError):
@@ -127,9 +153,12 @@ def decode_base64_image(text: str) -> ImageBytes:
     return checked_image(data)
 
 
-def checked_image(data: bytes) -> ImageBytes:
-    """Wrap bytes that must be a PNG, JPEG, WebP or GIF image."""
-    if (image_format := sniff_format(data)) is None:
+def checked_image(data: bytes | Spool) -> ImageBytes:
+    """Wrap bytes that must be a PNG, JPEG, WebP or GIF image (a spool small enough to stay in memory as bytes)."""
+    if isinstance(data, Spool):
+        data = data.settled()
+    head = data.head(SNIFF_BYTES) if isinstance(data, Spool) else data
+    if (image_format := sniff_format(head)) is None:
         raise MalformedAnswer("an answer item is not a PNG, JPEG, WebP or GIF image", 200)
     return ImageBytes(data, image_format)
 

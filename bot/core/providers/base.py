@@ -30,7 +30,10 @@ from bot.core.errors import (
 )
 from bot.core.imageapi.answers import ImageBytes, ImageLink, checked_image
 from bot.core.imageapi.retry import retry_delay, should_retry
+from bot.core.imageapi.scanner import AnswerScanner, ScannedAnswer, parse_scanned
+from bot.core.imageapi.spool import CHUNK, Spool
 from bot.core.inputs import InputPicture
+from bot.core.providers.body import StreamedJSON
 from bot.core.request import ImageRequest
 
 log = logging.getLogger(__name__)
@@ -196,9 +199,10 @@ class HTTPProvider:
         attempt = 0
         while True:
             try:
-                raw = await self._post(self.url(call, edit), self.body(call, edit, count), count, deadline)
-                sources = await asyncio.to_thread(self.parse, raw)  # big base64 answers stay off the loop
-                return [await self._fetch(source, deadline) for source in sources]
+                answer = await self._post(self.url(call, edit), self.body(call, edit, count), count, deadline)
+                # the skeleton is small (images were spooled as they arrived), so parsing stays on the loop
+                sources = parse_scanned(self.parse, answer)
+                return await self._fetch_all(sources, deadline)
             except ImageAPIError as error:
                 error = self._redacted(error)
                 delay = retry_delay(attempt, error, self._rand)
@@ -210,17 +214,17 @@ class HTTPProvider:
                 await self._sleep(delay)
                 attempt += 1
 
-    async def _post(self, url: str, body: Body, count: int, deadline: float) -> bytes:
+    async def _post(self, url: str, body: Body, count: int, deadline: float) -> ScannedAnswer:
         timeout = aiohttp.ClientTimeout(total=self._remaining(deadline), sock_connect=self.settings.connect_timeout)
         cap = self.settings.download_max_bytes * count * 4 // 3 + ANSWER_OVERHEAD  # base64 grows by 4/3
-        sent: dict[str, Any] = {"json": body} if isinstance(body, dict) else {"data": body}
+        sent = StreamedJSON(body) if isinstance(body, dict) else body
         try:
-            async with self._session.post(url, headers=self.headers(), timeout=timeout, **sent) as response:
+            async with self._session.post(url, headers=self.headers(), timeout=timeout, data=sent) as response:
+                if response.status == 200:
+                    return await scan_answer(response, cap)
                 if (raw := await read_capped(response, cap)) is None:
                     raise MalformedAnswer(f"the answer is larger than {cap} bytes", response.status)
-                if response.status != 200:
-                    raise self.classify(response.status, raw, response.headers)
-                return raw
+                raise self.classify(response.status, raw, response.headers)
         except aiohttp.ConnectionTimeoutError:
             raise ConnectionFailed("could not connect in time") from None
         except TimeoutError:
@@ -228,23 +232,39 @@ class HTTPProvider:
         except aiohttp.ClientError as error:
             raise ConnectionFailed(type(error).__name__) from None
 
-    async def _fetch(self, source: ImageBytes | ImageLink, deadline: float) -> ImageBytes:
-        """Inline images as they are; linked ones downloaded at once, within a size cap and a timeout."""
-        if isinstance(source, ImageBytes):
-            return source
+    async def _fetch_all(self, sources: list[ImageBytes | ImageLink], deadline: float) -> list[ImageBytes]:
+        """Every image of an answer, in order; when one fails, those already held are freed."""
+        images: list[ImageBytes] = []
+        try:
+            for source in sources:
+                images.append(source if isinstance(source, ImageBytes) else await self._fetch(source, deadline))
+        except BaseException:
+            for image in images + [source for source in sources if isinstance(source, ImageBytes)]:
+                image.release()
+            raise
+        return images
+
+    async def _fetch(self, source: ImageLink, deadline: float) -> ImageBytes:
+        """A linked image downloaded at once into a spool, within a size cap and a timeout."""
         limit = self.settings.download_max_bytes
         total = min(self.settings.download_timeout, self._remaining(deadline))
+        spool = Spool()
         try:
             async with self._session.get(source.url, timeout=aiohttp.ClientTimeout(total=total)) as response:
                 if response.status != 200:
                     raise DownloadFailed(f"the image link answered HTTP {response.status}", response.status)
-                if (data := await read_capped(response, limit)) is None:
+                if not await spool_capped(response, limit, spool):
                     raise DownloadFailed(f"the image is larger than {limit} bytes")
+            return checked_image(spool)
         except TimeoutError:
+            spool.close()
             raise DownloadFailed(f"the image link gave nothing within {total:.0f}s") from None
         except aiohttp.ClientError as error:
+            spool.close()
             raise DownloadFailed(f"the image link failed: {type(error).__name__}") from None
-        return checked_image(data)
+        except BaseException:
+            spool.close()
+            raise
 
     def _remaining(self, deadline: float) -> float:
         if (remaining := deadline - time.monotonic()) <= 0:
@@ -270,12 +290,37 @@ class HTTPProvider:
             log.warning("%s failed after %d attempts: %s: %s", self.name, attempt + 1, type(error).__name__, error)
 
 
+async def scan_answer(response: aiohttp.ClientResponse, cap: int) -> ScannedAnswer:
+    """A 200 answer read as it arrives (see scanner.py); MalformedAnswer when it is larger than `cap` bytes."""
+    if response.content_length is not None and response.content_length > cap:
+        raise MalformedAnswer(f"the answer is larger than {cap} bytes", response.status)
+    scanner = AnswerScanner(cap)
+    try:
+        async for chunk in response.content.iter_chunked(CHUNK):
+            await asyncio.to_thread(scanner.feed, chunk)  # base64 decoding and file writes: off the loop
+    except BaseException:
+        scanner.close()
+        raise
+    return scanner.finish()
+
+
+async def spool_capped(response: aiohttp.ClientResponse, cap: int, spool: Spool) -> bool:
+    """Write the body into `spool`; False when it is larger than `cap` bytes (told before or while reading it)."""
+    if response.content_length is not None and response.content_length > cap:
+        return False
+    async for chunk in response.content.iter_chunked(CHUNK):
+        spool.write(chunk)
+        if spool.size > cap:
+            return False
+    return True
+
+
 async def read_capped(response: aiohttp.ClientResponse, cap: int) -> bytes | None:
     """The body, or None when it is larger than `cap` bytes (told before or while reading it)."""
     if response.content_length is not None and response.content_length > cap:
         return None
     chunks = bytearray()
-    async for chunk in response.content.iter_chunked(256 * 1024):
+    async for chunk in response.content.iter_chunked(CHUNK):
         chunks += chunk
         if len(chunks) > cap:
             return None

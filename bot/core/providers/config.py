@@ -3,7 +3,7 @@ field by field; a problem raises ProvidersFileError naming the provider and the 
 
     [[providers]]
     name = "openai"                 # how logs, /healthz and /admin providers name it
-    kind = "openai"                 # gateway, openai, gemini or openrouter
+    kind = "openai"                 # gateway, openai, gemini, openrouter or litellm
     base_url = "https://api.openai.com"
     api_key_env = "OPENAI_API_KEY"  # the environment variable holding its key: keys never sit in the file
     models = { "gpt-image" = "gpt-image-1" }   # the model members see -> this provider's id for it
@@ -12,6 +12,7 @@ field by field; a problem raises ProvidersFileError naming the provider and the 
     timeout = 120                   # optional: seconds for one attempt at it
     breaker_failures = 3            # optional: failures in a row that open its breaker ...
     breaker_cooloff = 30            # ... for this many seconds
+    routes = { "gemini-image" = "gemini" }  # litellm only: the route of a model id at LiteLLM (openai unless named)
 """
 
 import re
@@ -23,11 +24,13 @@ from typing import Any
 from bot.core.imageapi.request import QUALITIES, RESPONSE_FORMATS
 from bot.core.inputs import INPUT_MODES
 from bot.core.providers.gateway import SIZE_FORMATS, GatewayOptions
+from bot.core.providers.litellm import OPENAI, ROUTES
 
-KINDS = ("gateway", "openai", "gemini", "openrouter")
+KINDS = ("gateway", "openai", "gemini", "openrouter", "litellm")
 FIELDS = frozenset(
     {"name", "kind", "base_url", "api_key_env", "models", "priority", "concurrency", "timeout", "max_retries"}
     | {"breaker_failures", "breaker_cooloff", "quality_values", "size_format", "response_format", "edit_input"}
+    | {"routes"}
 )
 GATEWAY_FIELDS = frozenset({"quality_values", "size_format", "response_format", "edit_input"})
 
@@ -56,6 +59,7 @@ class ProviderConfig:
     breaker_failures: int = 3
     breaker_cooloff: float = 30.0
     gateway: GatewayOptions = field(default_factory=GatewayOptions)
+    routes: Mapping[str, str] = field(default_factory=dict)  # litellm: each model id's route (every model named)
 
 
 def load_providers(text: str, env: Mapping[str, str]) -> tuple[ProviderConfig, ...]:
@@ -90,6 +94,8 @@ def _provider(table: dict[str, Any], number: int, env: Mapping[str, str]) -> Pro
         raise bad("kind", f"must be one of {', '.join(KINDS)}")
     if kind != "gateway" and (extra := sorted(GATEWAY_FIELDS & set(table))):
         raise bad(extra[0], "is for gateway providers only")
+    if kind != "litellm" and "routes" in table:
+        raise bad("routes", "is for litellm providers only")
     base_url = table.get("base_url")
     if not isinstance(base_url, str) or not re.fullmatch(r"https?://[^\s/]+(?:/\S*)?", base_url):
         raise bad("base_url", "must be an http or https URL")
@@ -115,6 +121,7 @@ def _provider(table: dict[str, Any], number: int, env: Mapping[str, str]) -> Pro
         breaker_failures=_integer(table, "breaker_failures", 3, bad, low=1) or 3,
         breaker_cooloff=_seconds(table, "breaker_cooloff", 30.0, bad),
         gateway=_gateway(table, bad),
+        routes=_routes(table, models, bad) if kind == "litellm" else {},
     )
 
 
@@ -134,6 +141,16 @@ def _gateway(table: dict[str, Any], bad: Bad) -> GatewayOptions:
             raise bad(name, f"must be one of {', '.join(allowed)}")
         chosen[name] = value
     return GatewayOptions(quality_values=dict(values), **chosen)
+
+
+def _routes(table: dict[str, Any], models: dict[str, str], bad: Bad) -> dict[str, str]:
+    """The route of each of the provider's model ids (openai unless the `routes` table names another)."""
+    routes = table.get("routes", {})
+    if not isinstance(routes, dict) or not all(route in ROUTES for route in routes.values()):
+        raise bad("routes", f"must be a table from a model id at LiteLLM to {' or '.join(ROUTES)}")
+    if stray := sorted(set(routes) - set(models.values())):
+        raise bad("routes", f"names {stray[0]!r}, which is not a model id in its models")
+    return {model: routes.get(model, OPENAI) for model in models.values()}
 
 
 def _integer(table: dict[str, Any], name: str, default: int | None, bad: Bad, *, low: int) -> int | None:

@@ -8,6 +8,7 @@ from bot.core.providers.base import HTTPProvider, ProviderSettings
 from bot.core.providers.config import ProviderConfig
 from bot.core.providers.gateway import GatewayProvider
 from bot.core.providers.gemini import GeminiProvider
+from bot.core.providers.litellm import LiteLLMProvider
 from bot.core.providers.openai import OpenAIProvider
 from bot.core.providers.openrouter import OpenRouterProvider
 from bot.core.providers.router import Breaker, Upstream
@@ -18,6 +19,7 @@ KINDS: dict[str, type[HTTPProvider]] = {
     "openai": OpenAIProvider,
     "gemini": GeminiProvider,
     "openrouter": OpenRouterProvider,
+    "litellm": LiteLLMProvider,
 }
 
 
@@ -45,11 +47,13 @@ def build_upstreams(
             download_timeout=download_timeout,
             key_name=config.api_key_env,
         )
-        provider = (
-            GatewayProvider(session, settings, options=config.gateway)
-            if config.kind == "gateway"
-            else KINDS[config.kind](session, settings)
-        )
+        provider: HTTPProvider
+        if config.kind == "gateway":
+            provider = GatewayProvider(session, settings, options=config.gateway)
+        elif config.kind == "litellm":
+            provider = LiteLLMProvider(session, settings, routes=config.routes)
+        else:
+            provider = KINDS[config.kind](session, settings)
         breaker = Breaker(failures=config.breaker_failures, cooloff=config.breaker_cooloff)
         gate = None if gate_for is None or config.concurrency is None else gate_for(config.name, config.concurrency)
         upstreams.append(Upstream(provider, dict(config.models), config.priority, config.concurrency, breaker, gate))

@@ -13,8 +13,9 @@ from typing import Any
 from bot.core.errors import ImageAPIError
 from bot.core.imageapi.answers import ImageBytes, ImageLink, classify_error, parse_success
 from bot.core.imageapi.request import QUALITIES
-from bot.core.inputs import INPUT_MODES, encode_for_api
+from bot.core.inputs import INPUT_MODES
 from bot.core.providers.base import Body, HTTPProvider, ProviderCall, api_root
+from bot.core.providers.body import encode_for_api
 from bot.core.providers.gemini_sizes import tier_floor
 from bot.core.request import RATIOS
 

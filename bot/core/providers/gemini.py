@@ -33,7 +33,6 @@ SAFETY_FINISHES, is SafetyRefused; no candidate, or another reason (NO_IMAGE, IM
 only) is EmptyResult, unless Google's `finishMessage` says the image was blocked or filtered.
 """
 
-import base64
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -52,6 +51,7 @@ from bot.core.errors import (
 from bot.core.imageapi.answers import DETAIL_LIMIT, ImageBytes, ImageLink, decode_base64_image, retry_after_seconds
 from bot.core.inputs import MEDIA_TYPES, InputPicture
 from bot.core.providers.base import Body, HTTPProvider, ProviderCall, api_root, status_error
+from bot.core.providers.body import Base64Of
 from bot.core.providers.gemini_sizes import image_config, tier_floor
 
 VERSION = "v1beta"
@@ -132,8 +132,7 @@ class GeminiProvider(HTTPProvider):
 
 
 def _inline_part(picture: InputPicture) -> dict[str, Any]:
-    data = base64.b64encode(picture.data).decode("ascii")
-    return {"inline_data": {"mime_type": MEDIA_TYPES[picture.format], "data": data}}
+    return {"inline_data": {"mime_type": MEDIA_TYPES[picture.format], "data": Base64Of(picture)}}
 
 
 def _images(candidate: dict[str, Any]) -> list[ImageBytes]:

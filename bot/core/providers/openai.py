@@ -19,7 +19,7 @@ model offers for the ratio, and quality is what the tier buys (see `OpenAIProvid
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
@@ -35,7 +35,7 @@ from bot.core.errors import (
     UpstreamQuotaExhausted,
 )
 from bot.core.imageapi.answers import ImageBytes, ImageLink, decode_base64_image, retry_after_seconds
-from bot.core.inputs import MEDIA_TYPES
+from bot.core.inputs import MEDIA_TYPES, InputPicture
 from bot.core.providers.base import Body, HTTPProvider, ProviderCall, api_root, status_error
 
 SQUARE, LANDSCAPE, PORTRAIT = "1024x1024", "1536x1024", "1024x1536"
@@ -60,6 +60,17 @@ def openai_size(size: str | None) -> str | None:
     return SQUARE if width == height else LANDSCAPE if width > height else PORTRAIT
 
 
+def multipart(fields: Mapping[str, Any], pictures: Sequence[InputPicture]) -> aiohttp.FormData:
+    """An edit's form: each field as text (a table as JSON), then each picture an `image[]` file part, in order."""
+    form = aiohttp.FormData(default_to_multipart=True)
+    for name, value in fields.items():
+        form.add_field(name, value if isinstance(value, str) else json.dumps(value))
+    for number, picture in enumerate(pictures, start=1):
+        filename = f"image-{number}.{picture.format.extension}"
+        form.add_field("image[]", picture.data, filename=filename, content_type=MEDIA_TYPES[picture.format])
+    return form
+
+
 class OpenAIProvider(HTTPProvider):
     """OpenAI's Images API for GPT image models (see the module docstring for the mapping)."""
 
@@ -72,15 +83,7 @@ class OpenAIProvider(HTTPProvider):
 
     def body(self, call: ProviderCall, edit: bool, count: int) -> Body:
         fields = self._fields(call, count)
-        if not edit:
-            return fields
-        form = aiohttp.FormData(default_to_multipart=True)
-        for name, value in fields.items():
-            form.add_field(name, str(value))
-        for number, picture in enumerate(call.pictures, start=1):
-            filename = f"image-{number}.{picture.format.extension}"
-            form.add_field("image[]", picture.data, filename=filename, content_type=MEDIA_TYPES[picture.format])
-        return form
+        return multipart(fields, call.pictures) if edit else fields
 
     def _fields(self, call: ProviderCall, count: int) -> dict[str, Any]:
         request = call.request

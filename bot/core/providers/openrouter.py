@@ -50,8 +50,8 @@ from bot.core.imageapi.answers import (
     decode_data_url,
     retry_after_seconds,
 )
-from bot.core.inputs import encode_for_api
 from bot.core.providers.base import Body, HTTPProvider, ProviderCall, api_root, status_error
+from bot.core.providers.body import encode_for_api
 from bot.core.providers.gemini_sizes import image_config as gemini_image_config
 from bot.core.providers.gemini_sizes import tier_floor
 

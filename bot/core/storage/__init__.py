@@ -21,6 +21,7 @@ from bot.core.storage.records import (
     JobRecord,
     JobStatus,
     LimitChange,
+    MemberDefaults,
     PictureSource,
     Reservation,
     UsageRecord,
@@ -111,6 +112,18 @@ class Storage(Protocol):
     async def history(self, user_id: int, guild_id: int | None, limit: int = 10) -> list[HistoryEntry]:
         """The member's latest jobs in the server (None: anywhere), newest first, with their ledger rows."""
 
+    async def prune(self, start: datetime | None, before: datetime, keep: int, batch: int) -> datetime | None:
+        """Delete a batch (about `batch` rows of each) of the ledger rows and jobs made from `start` (None: the
+        oldest) on and before `before`, but not those among their member's latest `keep` in a server (or in direct
+        messages), nor a member's latest delivered request, nor a running job; the rollups keep counting what
+        goes. Returns where the next batch starts, or None when there is nothing left before `before`."""
+
+    async def load_defaults(self, user_id: int) -> MemberDefaults:
+        """The member's own defaults (none set when they never chose any)."""
+
+    async def save_defaults(self, defaults: MemberDefaults) -> None:
+        """Keep the member's defaults, replacing those they had."""
+
     async def set_block(
         self, kind: str, target_id: int, reason: str | None, blocked_by: int, created_at: datetime
     ) -> bool:
@@ -155,6 +168,7 @@ __all__ = [
     "JobRecord",
     "JobStatus",
     "LimitChange",
+    "MemberDefaults",
     "PictureSource",
     "Reservation",
     "SharedSlotGate",

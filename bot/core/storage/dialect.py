@@ -23,9 +23,12 @@ class Connection(Protocol):
 
 
 class Transaction(Connection, Protocol):
-    async def lock_quotas(self, guild_id: int | None, user_id: int, *, deployment: bool) -> None:
-        """Serialise, until the transaction ends, the quota checks of this server (of this member outside
-        servers), and with `deployment` those of the whole deployment too."""
+    async def lock_quotas(self, guild_id: int | None, user_id: int) -> None:
+        """Serialise, until the transaction ends, the quota checks of this server (of this member outside servers)."""
+
+    async def lock_deployment(self) -> None:
+        """Serialise, until the transaction ends, the global caps' checks of the whole deployment; taken only after
+        `lock_quotas`."""
 
 
 class Dialect(Connection, Protocol):
@@ -41,6 +44,9 @@ class Dialect(Connection, Protocol):
 
     def read_time(self, stored: Any) -> datetime:
         """A stored time as an aware UTC datetime."""
+
+    def write_day(self, day: date) -> object:
+        """A UTC calendar day as this database stores it in the rollups (and as `{utc_day}` reads one)."""
 
     def read_day(self, stored: Any) -> date:
         """A stored `{utc_day}` as a date."""

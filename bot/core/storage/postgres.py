@@ -118,6 +118,10 @@ class PostgresDialect:
         return as_utc(stored)
 
     @staticmethod
+    def write_day(day: date) -> date:
+        return day
+
+    @staticmethod
     def read_day(stored: date) -> date:
         return stored
 
@@ -138,14 +142,16 @@ class _Transaction:
     async def execute(self, statement: str, params: Params) -> int:
         return await _execute(self._connection, statement, params)
 
-    async def lock_quotas(self, guild_id: int | None, user_id: int, *, deployment: bool) -> None:
-        """Take the advisory locks, released when the transaction ends."""
-        if deployment:
-            # Every request of the deployment queues here; always before the server lock, so no deadlock.
-            await self._connection.execute("SELECT pg_advisory_xact_lock($1::bigint)", _GLOBAL_QUOTAS)
+    async def lock_quotas(self, guild_id: int | None, user_id: int) -> None:
+        """Take the server's (or member's) advisory lock, released when the transaction ends."""
         await self._connection.execute(
             "SELECT pg_advisory_xact_lock($1::integer, $2::integer)", *quota_lock(guild_id, user_id)
         )
+
+    async def lock_deployment(self) -> None:
+        """Take the deployment's advisory lock, released when the transaction ends."""
+        # Always after a server lock and never before one, so no two transactions wait for each other.
+        await self._connection.execute("SELECT pg_advisory_xact_lock($1::bigint)", _GLOBAL_QUOTAS)
 
 
 def quota_lock(guild_id: int | None, user_id: int) -> tuple[int, int]:

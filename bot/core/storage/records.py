@@ -9,6 +9,7 @@ from enum import StrEnum
 _JOB_ID = re.compile(r"[0-9a-f]{16}")
 OUTCOMES = ("delivered", "failed", "interrupted")
 BLOCK_KINDS = ("user", "guild")
+NO_SERVER = 0  # the server of direct messages in the ledger's rollups, whose keys cannot be NULL; no Discord id is 0
 
 
 class JobStatus(StrEnum):
@@ -161,6 +162,18 @@ class Block:
     reason: str | None
     blocked_by: int
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MemberDefaults:
+    """A member's own values for the options they leave out, wherever they ask (None: not set)."""
+
+    user_id: int
+    model: str | None = None
+    size: str | None = None
+    quality: str | None = None
+    style: str | None = None
+    private: bool | None = None
 
 
 def new_job_id() -> str:

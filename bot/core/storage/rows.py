@@ -10,14 +10,17 @@ from dataclasses import fields
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from bot.core.storage.clock import periods
 from bot.core.storage.quota import Booked, DeploymentBooked
 from bot.core.storage.records import (
+    NO_SERVER,
     Block,
     DailyUsage,
     HistoryEntry,
     JobRecord,
     JobStatus,
     LimitChange,
+    MemberDefaults,
     PictureSource,
     Reservation,
     UsageRecord,
@@ -26,9 +29,10 @@ from bot.core.storage.records import (
 )
 
 # The records kept in a table of their own, one column per field.
-Stored = JobRecord | Reservation | UsageRecord | LimitChange | Block
+Stored = JobRecord | Reservation | UsageRecord | LimitChange | Block | MemberDefaults
 WriteTime = Callable[[datetime], object]
 ReadTime = Callable[[Any], datetime]
+WriteDay = Callable[[date], object]
 
 
 class Row(Protocol):
@@ -51,6 +55,24 @@ def params(record: Stored, write_time: WriteTime) -> dict[str, object]:
     """A record's fields as the named parameters of its columns, times as the dialect stores them."""
     values = {field.name: getattr(record, field.name) for field in fields(record)}
     return {name: write_time(value) if isinstance(value, datetime) else value for name, value in values.items()}
+
+
+def rollup_params(usage: UsageRecord, write_day: WriteDay) -> dict[str, object]:
+    """What one settled ledger row adds to its rows of the rollups (`sql.ROLL_UPS`), by their keys and measures."""
+    delivered = usage.outcome == "delivered"
+    day, _, month, _ = periods(usage.created_at)
+    return {
+        "guild_id": NO_SERVER if usage.guild_id is None else usage.guild_id,
+        "day": write_day(day.date()),
+        "month": write_day(month.date()),
+        "model": usage.model,
+        "user_id": usage.user_id,
+        "jobs": int(delivered),
+        "images": usage.images,
+        "cost": usage.cost,
+        "delivered_images": usage.images if delivered else 0,
+        "delivered_cost": usage.cost if delivered else 0,
+    }
 
 
 def job_params(job: JobRecord, write_time: WriteTime) -> dict[str, object]:
@@ -95,6 +117,19 @@ def limit_change_from_row(row: Row, read_time: ReadTime) -> LimitChange:
         new_value=row["new_value"],
         changed_by=row["changed_by"],
         changed_at=read_time(row["changed_at"]),
+    )
+
+
+def defaults_from_row(row: Row) -> MemberDefaults:
+    """A member's defaults from their row (SQLite keeps a boolean as 0 or 1)."""
+    private = row["private"]
+    return MemberDefaults(
+        user_id=row["user_id"],
+        model=row["model"],
+        size=row["size"],
+        quality=row["quality"],
+        style=row["style"],
+        private=None if private is None else bool(private),
     )
 
 

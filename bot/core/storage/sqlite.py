@@ -112,6 +112,10 @@ class SQLiteDialect:
         return datetime.fromisoformat(stored)
 
     @staticmethod
+    def write_day(day: date) -> str:
+        return day.isoformat()
+
+    @staticmethod
     def read_day(stored: str) -> date:
         return date.fromisoformat(stored)
 
@@ -132,8 +136,11 @@ class _Transaction:
     async def execute(self, statement: str, params: Params) -> int:
         return await _execute(self._db, statement, params)
 
-    async def lock_quotas(self, guild_id: int | None, user_id: int, *, deployment: bool) -> None:
+    async def lock_quotas(self, guild_id: int | None, user_id: int) -> None:
         """Nothing to lock: the transaction is the file's only writer already."""
+
+    async def lock_deployment(self) -> None:
+        """Nothing to lock, as for `lock_quotas`."""
 
 
 @cache

@@ -1,7 +1,7 @@
 """The one Storage implementation: the logic and statements shared by every database, over its dialect."""
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.core.storage import SharedSlotGate, Storage, sql
 from bot.core.storage.clock import periods
@@ -15,10 +15,12 @@ from bot.core.storage.records import (
     JobRecord,
     JobStatus,
     LimitChange,
+    MemberDefaults,
     Reservation,
     UsageRecord,
     UsageTotals,
     UserUsage,
+    as_utc,
     check_block_kind,
 )
 from bot.core.storage.rows import (
@@ -26,15 +28,18 @@ from bot.core.storage.rows import (
     block_from_row,
     booked_from_row,
     daily_usage_from_row,
+    defaults_from_row,
     deployment_booked_from_row,
     history_from_row,
     job_from_row,
     job_params,
     limit_change_from_row,
     params,
+    rollup_params,
     totals_from_row,
     user_usage_from_row,
 )
+from bot.core.storage.spans import Period, Span, day_of, first_boundary, month_of, span
 
 
 class SQLStorage(Storage):
@@ -60,14 +65,20 @@ class SQLStorage(Storage):
     async def reserve(self, reservation: Reservation, caps: Caps) -> None:
         r = reservation
         counted = {"guild": r.guild_id, "user": r.user_id, **self._windows(r.created_at)}
-        global_caps = has_global_caps(caps)
         async with self.dialect.transaction() as db:
-            # From here to the insert, other requests of this server (or deployment) wait, in every process.
-            await db.lock_quotas(r.guild_id, r.user_id, deployment=global_caps)
+            # From here to the insert, other requests of this server wait, in every process.
+            await db.lock_quotas(r.guild_id, r.user_id)
             if await db.fetch(sql.HAS_RESERVATION, {"job_id": r.job_id}):
                 raise ValueError(f"job {r.job_id} already holds a reservation")
-            check_quota(r, caps, booked_from_row(await _one(db, sql.BOOKED, counted), self.dialect.read_time))
-            if global_caps:
+            booked = await _one(db, sql.BOOKED[_member_scope(r.guild_id)], counted)
+            check_quota(r, caps, booked_from_row(booked, self.dialect.read_time))
+            if has_global_caps(caps):
+                # The global caps stay exact only if no two bookings of the deployment count at once: without the
+                # lock, two processes would both count the same total and both book past a cap. The lock is held
+                # for little: taken after the server's own checks (so a request its server refuses never waits for
+                # it; always after the server lock, so no deadlock), it covers one read of today's and this month's
+                # rollup rows (one per server and model and day, however much traffic they sum) and the insert.
+                await db.lock_deployment()
                 deployment = deployment_booked_from_row(await _one(db, sql.GLOBAL_BOOKED, counted))
                 check_global_quota(r, caps, deployment)
             await db.execute(sql.RESERVE, params(r, self.dialect.write_time))
@@ -75,7 +86,10 @@ class SQLStorage(Storage):
     async def settle(self, usage: UsageRecord) -> None:
         async with self.dialect.transaction() as db:
             await db.execute(sql.UNRESERVE, {"job_id": usage.job_id})
-            await db.execute(sql.SETTLE, params(usage, self.dialect.write_time))
+            if await db.execute(sql.SETTLE, params(usage, self.dialect.write_time)) == 1:  # the first one stands
+                rolled = rollup_params(usage, self.dialect.write_day)
+                for statement in sql.ROLL_UPS:
+                    await db.execute(statement, rolled)
 
     async def recover_interrupted(self, now: datetime) -> list[JobRecord]:
         async with self.dialect.transaction() as db:
@@ -109,7 +123,7 @@ class SQLStorage(Storage):
         self, guild_id: int, name: str, value: str | None, changed_by: int, changed_at: datetime
     ) -> str | None:
         async with self.dialect.transaction() as db:
-            await db.lock_quotas(guild_id, changed_by, deployment=False)  # so the log's old values chain up
+            await db.lock_quotas(guild_id, changed_by)  # so the log's old values chain up
             rows = await db.fetch(sql.LIMIT_VALUE, {"guild_id": guild_id, "name": name})
             old = rows[0]["value"] if rows else None
             if old != value:
@@ -124,35 +138,65 @@ class SQLStorage(Storage):
         return [limit_change_from_row(row, self.dialect.read_time) for row in rows]
 
     async def usage_totals(self, guild_id: int | None, since: datetime, until: datetime) -> UsageTotals:
-        window = {"guild": guild_id, "since": self._time(since), "until": self._time(until)}
-        return totals_from_row(await _one(self.dialect, sql.USAGE_TOTALS, window))
+        window = {"guild": guild_id, **self._span(span(since, until, day_of))}
+        return totals_from_row(await _one(self.dialect, sql.USAGE_TOTALS[_usage_scope(guild_id)], window))
 
     async def usage_by_day(self, guild_id: int | None, since: datetime) -> list[DailyUsage]:
-        rows = await self.dialect.fetch(sql.USAGE_BY_DAY, {"guild": guild_id, "since": self._time(since)})
+        window = {"guild": guild_id, **self._head(since, day_of)}
+        rows = await self.dialect.fetch(sql.USAGE_BY_DAY[_usage_scope(guild_id)], window)
         return [daily_usage_from_row(row, self.dialect.read_day) for row in rows]
 
     async def top_users(self, guild_id: int, since: datetime, limit: int = 10) -> list[UserUsage]:
-        ranked = {"guild": guild_id, "since": self._time(since), "limit": limit}
+        ranked = {"guild": guild_id, "limit": limit, **self._head(since, month_of)}
         return [user_usage_from_row(row) for row in await self.dialect.fetch(sql.TOP_USERS, ranked)]
 
     async def user_usage(self, guild_id: int, user_id: int, since: datetime, until: datetime) -> UsageTotals:
-        window = {"guild": guild_id, "user": user_id, "since": self._time(since), "until": self._time(until)}
+        window = {"guild": guild_id, "user": user_id, **self._span(span(since, until, month_of))}
         return totals_from_row(await _one(self.dialect, sql.USER_USAGE, window))
 
     async def user_reserved(self, guild_id: int | None, user_id: int) -> int:
-        images: int = (await _one(self.dialect, sql.USER_RESERVED, {"guild": guild_id, "user": user_id}))["images"]
+        statement = sql.USER_RESERVED[_member_scope(guild_id)]
+        images: int = (await _one(self.dialect, statement, {"guild": guild_id, "user": user_id}))["images"]
         return images
 
     async def booked(self, guild_id: int | None, user_id: int, at: datetime) -> Booked:
-        row = await _one(self.dialect, sql.BOOKED, {"guild": guild_id, "user": user_id, **self._windows(at)})
-        return booked_from_row(row, self.dialect.read_time)
+        counted = {"guild": guild_id, "user": user_id, **self._windows(at)}
+        return booked_from_row(
+            await _one(self.dialect, sql.BOOKED[_member_scope(guild_id)], counted), self.dialect.read_time
+        )
 
     async def deployment_booked(self, at: datetime) -> DeploymentBooked:
         return deployment_booked_from_row(await _one(self.dialect, sql.GLOBAL_BOOKED, self._windows(at)))
 
     async def history(self, user_id: int, guild_id: int | None, limit: int = 10) -> list[HistoryEntry]:
-        rows = await self.dialect.fetch(sql.HISTORY, {"user": user_id, "guild": guild_id, "limit": limit})
+        latest = {"user": user_id, "guild": guild_id, "limit": limit}
+        rows = await self.dialect.fetch(sql.HISTORY[_usage_scope(guild_id)], latest)
         return [history_from_row(row, self.dialect.read_time) for row in rows]
+
+    async def prune(self, start: datetime | None, before: datetime, keep: int, batch: int) -> datetime | None:
+        start = start or await self._oldest()
+        if start is None or start >= before:
+            return None
+        walked = {"start": self._time(start), "cutoff": self._time(before), "batch": batch}
+        ends = [
+            row["created_at"]
+            for end in (sql.LEDGER_BATCH_END, sql.JOBS_BATCH_END)
+            for row in await self.dialect.fetch(end, walked)
+        ]
+        stop = min((self.dialect.read_time(end) for end in ends), default=before)
+        stop = max(stop, start + timedelta(microseconds=1))  # past a batch of rows that share one time
+        window = {"start": self._time(start), "stop": self._time(stop), "keep": keep}
+        async with self.dialect.transaction() as db:
+            for statement in (*sql.PRUNE_LEDGER.values(), *sql.PRUNE_JOBS.values()):
+                await db.execute(statement, window)
+        return stop
+
+    async def load_defaults(self, user_id: int) -> MemberDefaults:
+        rows = await self.dialect.fetch(sql.LOAD_DEFAULTS, {"user_id": user_id})
+        return defaults_from_row(rows[0]) if rows else MemberDefaults(user_id)
+
+    async def save_defaults(self, defaults: MemberDefaults) -> None:
+        await self.dialect.execute(sql.SAVE_DEFAULTS, params(defaults, self.dialect.write_time))
 
     async def set_block(
         self, kind: str, target_id: int, reason: str | None, blocked_by: int, created_at: datetime
@@ -181,11 +225,57 @@ class SQLStorage(Storage):
             await db.execute(statement, ids)
 
     def _windows(self, at: datetime) -> dict[str, object]:
-        """The quota periods around `at`, as BOOKED and GLOBAL_BOOKED take them."""
-        return dict(zip(("day", "next_day", "month", "next_month"), map(self._time, periods(at)), strict=True))
+        """The quota periods around `at`, as BOOKED and GLOBAL_BOOKED take them: times for the member's own rows,
+        days for the rollups."""
+        day, next_day, month, next_month = periods(at)
+        days = {"today": day, "this_month": month, "next_month_day": next_month}
+        return {
+            "day": self._time(day),
+            "next_day": self._time(next_day),
+            **{name: self.dialect.write_day(moment.date()) for name, moment in days.items()},
+        }
+
+    def _span(self, window: Span) -> dict[str, object]:
+        """A cut window as USAGE_TOTALS and USER_USAGE take it."""
+        return {
+            "since": self._time(window.since),
+            "first": self._time(window.first),
+            "end": self._time(window.end),
+            "until": self._time(window.until),
+            "first_day": self._day(window.first),
+            "end_day": self._day(window.end),
+        }
+
+    def _head(self, since: datetime, period: Period) -> dict[str, object]:
+        """[since, ∞) as USAGE_BY_DAY and TOP_USERS take it: a head of ledger rows, then whole periods."""
+        first = first_boundary(since, period)
+        return {"since": self._time(since), "first": self._time(first), "first_day": self._day(first)}
+
+    async def _oldest(self) -> datetime | None:
+        """When the oldest ledger row or job was made; None when there are none."""
+        oldest = [
+            row["created_at"]
+            for statement in (sql.OLDEST_LEDGER_ROW, sql.OLDEST_JOB)
+            for row in await self.dialect.fetch(statement, {})
+        ]
+        return min((self.dialect.read_time(moment) for moment in oldest if moment is not None), default=None)
 
     def _time(self, moment: datetime) -> object:
         return self.dialect.write_time(moment)
+
+    def _day(self, moment: datetime) -> object:
+        """The UTC day of `moment` as the rollups store it."""
+        return self.dialect.write_day(as_utc(moment).date())
+
+
+def _member_scope(guild_id: int | None) -> sql.Scope:
+    """A member's rows: in the server, or (None) in direct messages."""
+    return "direct" if guild_id is None else "server"
+
+
+def _usage_scope(guild_id: int | None) -> sql.Scope:
+    """Usage: of the server, or (None) everywhere."""
+    return "everywhere" if guild_id is None else "server"
 
 
 async def _one(db: Connection, statement: str, values: Params) -> Row:

@@ -52,6 +52,7 @@ class ImageAPIServer:
         # Like some new-api builds: only an uppercase `2K`/`4K` raises the resolution; `2k` silently gives 1K.
         self.case_sensitive_quality = False
         self._rendered: dict[tuple[object, ...], asyncio.Future[list[EncodedImage]]] = {}
+        self._bodies: dict[tuple[object, ...], bytes] = {}  # inline answers of rendered images, encoded once
         self.requests: list[RecordedRequest] = []
         self._in_flight = 0
         self._max_in_flight = 0
@@ -247,8 +248,15 @@ class ImageAPIServer:
     ) -> web.Response:
         images = await self._images(generation, image_format, grain)
         record.output_sizes = [len(image.data) for image in images]
+        links = shape == "url" or (shape == "empty_strings" and generation.response_format == "url")
+        key = (generation.prompt, generation.n, generation.output_size, image_format, grain, shape)
+        if not self.unique_images and not links and key in self._bodies:  # a 42 MB answer is not re-encoded each time
+            return web.Response(status=200, body=self._bodies[key], content_type="application/json")
         data = [data_item(shape, image, self._publish, generation.response_format) for image in images]
-        return _json_response(200, {"created": int(time.time()), "data": data})
+        body = json.dumps({"created": int(time.time()), "data": data}).encode()
+        if not self.unique_images and not links:
+            self._bodies[key] = body
+        return web.Response(status=200, body=body, content_type="application/json")
 
     async def _images(
         self, generation: GenerationRequest, image_format: ImageFormat, grain: float

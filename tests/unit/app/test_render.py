@@ -1,6 +1,7 @@
 import discord
+import pytest
 
-from bot.app.render import MAX_REQUEST_BYTES, ResultSummary, result_embed, shorten, upload_batches
+from bot.app.render import MAX_REQUEST_BYTES, ResultSummary, result_embed, shorten, size_shown, upload_batches
 from bot.core.imageapi import ImageBytes
 from bot.core.images import ImageFormat
 from bot.core.request import ImageRequest
@@ -44,3 +45,17 @@ def test_the_embed_fits_discords_limits_and_escapes_markdown() -> None:
     fields = {field.name: field.value for field in embed.fields}
     assert fields["Size"] == "777x333"
     assert fields["Time"] == "12.3 s"
+
+
+@pytest.mark.parametrize(
+    ("asked", "delivered", "shown"),
+    [
+        (None, None, "1024x1024 (1:1)"),
+        ("1792x1024", (3584, 2048), "3584x2048 (16:9)"),
+        ("1792x1024", (2752, 1536), "2752x1536 (16:9)"),  # a model's own rounding of 16:9 is 16:9
+        ("1792x1024", (1536, 1024), "1536x1024 (3:2; 16:9 was asked: the model makes no such shape)"),
+        ("1024x1024", (1000, 300), "1000x300 (10:3; 1:1 was asked: the model makes no such shape)"),
+    ],
+)
+def test_the_size_shown_is_the_one_delivered(asked, delivered, shown) -> None:
+    assert size_shown(asked, delivered, discord.Locale.american_english) == shown

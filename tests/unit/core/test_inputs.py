@@ -1,7 +1,6 @@
 """Input pictures: every check on real image bytes, and downloads from a real local HTTP server."""
 
 import asyncio
-import base64
 import io
 import random
 import struct
@@ -19,12 +18,10 @@ from bot.core.errors import CorruptImage, NotAnImage, PictureTooLarge, PictureUn
 from bot.core.images import ImageFormat
 from bot.core.inputs import (
     DISCORD_CDN_ORIGINS,
-    INPUT_MODES,
     InputPicture,
     PictureFetcher,
     PictureRef,
     check_picture,
-    encode_for_api,
 )
 
 MAX_BYTES = 200_000
@@ -395,27 +392,3 @@ async def test_only_links_on_the_allowed_origins_are_allowed(session, url: str, 
         session, allowed_origins=DISCORD_CDN_ORIGINS, max_bytes=MAX_BYTES, max_pixels=MAX_PIXELS, timeout=1.0
     )
     assert fetcher.is_allowed(url) is allowed
-
-
-def test_pictures_are_encoded_for_the_api_in_each_mode() -> None:
-    pictures = [check(PICTURES["a.png"]), check(PICTURES["c.webp"])]
-
-    data_urls = encode_for_api(pictures, "data_url")
-    bare = encode_for_api(pictures, "base64")
-    links = encode_for_api(pictures, "link")
-
-    assert [url.partition(",")[0] for url in data_urls] == ["data:image/png;base64", "data:image/webp;base64"]
-    assert [base64.b64decode(url.partition(",")[2]) for url in data_urls] == [PICTURES["a.png"], PICTURES["c.webp"]]
-    assert [base64.b64decode(text) for text in bare] == [PICTURES["a.png"], PICTURES["c.webp"]]
-    assert links == ("https://cdn.discordapp.com/x", "https://cdn.discordapp.com/x")
-    assert set(INPUT_MODES) == {"data_url", "base64", "link"}
-
-
-def test_a_jpeg_data_url_names_its_media_type() -> None:
-    [url] = encode_for_api([check(PICTURES["b.jpg"])], "data_url")
-    assert url.startswith("data:image/jpeg;base64,")
-
-
-def test_an_unknown_mode_is_a_programming_error() -> None:
-    with pytest.raises(ValueError, match="unknown input mode"):
-        encode_for_api([], "inline")

@@ -118,13 +118,15 @@ def test_a_file_without_providers_or_not_toml_is_refused() -> None:
 
 def test_the_example_file_configures_every_kind() -> None:
     example = (ROOT / "providers.example.toml").read_text()
-    keys = {name: "k" for name in ("GATEWAY_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY", "OPENROUTER_API_KEY")}
+    names = ("GATEWAY_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY", "OPENROUTER_API_KEY", "LITELLM_API_KEY")
+    keys = {name: "k" for name in names}
 
     assert {provider.kind for provider in load_providers(example, keys)} == {
         "gateway",
         "openai",
         "gemini",
         "openrouter",
+        "litellm",
     }
 
 

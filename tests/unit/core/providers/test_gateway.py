@@ -2,6 +2,7 @@
 
 import asyncio
 import base64
+import json
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -11,6 +12,7 @@ from bot.core import errors
 from bot.core.images import ImageFormat
 from bot.core.inputs import InputPicture, PictureRef
 from bot.core.providers.base import ProviderCall, ProviderSettings
+from bot.core.providers.body import StreamedJSON
 from bot.core.providers.gateway import GatewayOptions, GatewayProvider
 from bot.core.providers.router import Router, Upstream
 from bot.core.request import ImageRequest
@@ -233,7 +235,8 @@ def body_of(request: ImageRequest, options: GatewayOptions | None = None, **call
     provider = GatewayProvider(None, settings, options=options)  # type: ignore[arg-type]  # body() makes no call
     body = provider.body(ProviderCall(request=request, model=request.model or "", **call), False, request.count)
     assert isinstance(body, dict)
-    return body
+    sent: dict[str, object] = json.loads(StreamedJSON(body).decode())  # as it goes out, pictures encoded
+    return sent
 
 
 def test_body_carries_every_field_that_is_set() -> None:
