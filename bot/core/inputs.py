@@ -8,6 +8,7 @@ against the process-wide `MAX_IMAGE_PIXELS`: our own `max_pixels` is the rule, a
 import asyncio
 import io
 import struct
+import threading
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from PIL import Image, ImageFile, JpegImagePlugin, PngImagePlugin, WebPImagePlug
 from yarl import URL
 
 from bot.core.errors import CorruptImage, NotAnImage, PictureTooLarge, PictureUnavailable, TooManyPixels
+from bot.core.imageapi.spool import Spool
 from bot.core.images import ImageFormat, sniff_format
 
 DISCORD_CDN_ORIGINS = frozenset({"https://cdn.discordapp.com", "https://media.discordapp.net"})
@@ -32,6 +34,8 @@ _OPENERS: dict[ImageFormat, type[ImageFile.ImageFile]] = {
 # What Pillow raises on damaged data; LOAD_TRUNCATED_IMAGES stays False, so truncation is an OSError
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, struct.error, zlib.error)
 _CHUNK = 64 * 1024
+_HEAD = 64  # bytes that tell a format and a WebP canvas
+_DECODING = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,30 +50,53 @@ class PictureRef:
 @dataclass(frozen=True, slots=True)
 class InputPicture:
     ref: PictureRef
-    data: bytes  # exactly the downloaded bytes, never re-encoded
+    data: bytes | Spool  # exactly the downloaded bytes, never re-encoded; spooled past a megabyte
     format: ImageFormat
     width: int
     height: int
 
+    @property
+    def size(self) -> int:
+        """Bytes in the picture."""
+        return self.data.size if isinstance(self.data, Spool) else len(self.data)
 
-def check_picture(ref: PictureRef, data: bytes, *, max_bytes: int, max_pixels: int) -> InputPicture:
+    def reader(self) -> io.BytesIO | io.BufferedRandom:
+        """The bytes as a file at their start (a spool's own file: read one copy at a time)."""
+        return self.data.reader() if isinstance(self.data, Spool) else io.BytesIO(self.data)
+
+    def upload(self) -> bytes:
+        """The picture's bytes for a multipart upload, read from a spool while it is sent (a file handed to aiohttp
+        would be closed once sent, and sent with no length)."""
+        return self.data.reader().read() if isinstance(self.data, Spool) else self.data
+
+    def release(self) -> None:
+        """Free a spool once the picture has been sent."""
+        if isinstance(self.data, Spool):
+            self.data.close()
+
+
+def check_picture(ref: PictureRef, data: bytes | Spool, *, max_bytes: int, max_pixels: int) -> InputPicture:
     """The picture `data` holds, checked against every input rule; CPU-bound, so callers run it in a thread."""
-    if len(data) > max_bytes:
-        raise PictureTooLarge(ref.name, len(data), max_bytes)
-    image_format = _sniff_input(data)
+    size = data.size if isinstance(data, Spool) else len(data)
+    if size > max_bytes:
+        raise PictureTooLarge(ref.name, size, max_bytes)
+    head = data.head(_HEAD) if isinstance(data, Spool) else data[:_HEAD]
+    image_format = _sniff_input(head)
     if image_format is None:
         raise NotAnImage(ref.name)
     # libwebp allocates the whole canvas when a file is opened, so a WebP bomb is refused from its header first
-    if image_format is ImageFormat.WEBP and (declared := _webp_canvas_size(data)) is not None:
+    if image_format is ImageFormat.WEBP and (declared := _webp_canvas_size(head)) is not None:
         _check_pixels(ref, *declared, max_pixels)
     try:
-        with _OPENERS[image_format](io.BytesIO(data)) as picture:  # reads the header only
+        file = data.reader() if isinstance(data, Spool) else io.BytesIO(data)
+        with _OPENERS[image_format](file) as picture:  # reads the header only
             width, height = picture.size
             _check_pixels(ref, width, height, max_pixels)  # before a single pixel is decoded
-            picture.load()
+            with _DECODING:  # decoded pixels are the big part: one picture at a time across the process
+                picture.load()
     except Image.DecompressionBombError:
         # Pillow's own hard cap in its WebP plugin, met only when max_pixels is set above it: that cap is the limit
-        width, height = _webp_canvas_size(data) or (0, 0)
+        width, height = _webp_canvas_size(head) or (0, 0)
         raise TooManyPixels(ref.name, width, height, 2 * (Image.MAX_IMAGE_PIXELS or 0)) from None
     except _DECODE_ERRORS:
         raise CorruptImage(ref.name) from None
@@ -144,16 +171,25 @@ class PictureFetcher:
         try:
             # awaited in order: an earlier ref's failure wins even when a later one failed sooner
             return [await task for task in tasks]
-        finally:
+        except BaseException:
             for task in tasks:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)  # no download outlives the call
+            for fetched in await asyncio.gather(*tasks, return_exceptions=True):  # no download outlives the call
+                if isinstance(fetched, InputPicture):
+                    fetched.release()
+            raise
 
     async def _fetch(self, ref: PictureRef) -> InputPicture:
         data = await self._download(ref)
-        return await asyncio.to_thread(check_picture, ref, data, max_bytes=self._max_bytes, max_pixels=self._max_pixels)
+        try:
+            checks = {"max_bytes": self._max_bytes, "max_pixels": self._max_pixels}
+            return await asyncio.to_thread(check_picture, ref, data, **checks)
+        except BaseException:
+            if isinstance(data, Spool):
+                data.close()
+            raise
 
-    async def _download(self, ref: PictureRef) -> bytes:
+    async def _download(self, ref: PictureRef) -> bytes | Spool:
         async with self._slots:
             try:
                 async with (
@@ -171,13 +207,16 @@ class PictureFetcher:
             except aiohttp.ClientError as error:
                 raise PictureUnavailable(ref.name, type(error).__name__) from None
 
-    async def _read_capped(self, ref: PictureRef, response: aiohttp.ClientResponse) -> bytes:
-        """The body, read until it ends or passes the cap (a missing or lying Content-Length changes nothing)."""
-        chunks: list[bytes] = []
-        received = 0
-        async for chunk in response.content.iter_chunked(_CHUNK):
-            chunks.append(chunk)
-            received += len(chunk)
-            if received > self._max_bytes:
-                raise PictureTooLarge(ref.name, received, self._max_bytes)
-        return b"".join(chunks)
+    async def _read_capped(self, ref: PictureRef, response: aiohttp.ClientResponse) -> bytes | Spool:
+        """The body, read until it ends or passes the cap (a missing or lying Content-Length changes nothing), into
+        a spool: a big picture waits for its turn in a temporary file, not in memory."""
+        spool = Spool()
+        try:
+            async for chunk in response.content.iter_chunked(_CHUNK):
+                spool.write(chunk)
+                if spool.size > self._max_bytes:
+                    raise PictureTooLarge(ref.name, spool.size, self._max_bytes)
+        except BaseException:
+            spool.close()
+            raise
+        return spool.settled()

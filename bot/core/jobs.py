@@ -346,7 +346,11 @@ class JobService:
         # the queue's worker task doesn't inherit the submitter's context: name the job again
         with job_context(job.id, job.record.guild_id, job.record.user_id):
             pictures = tuple(await self._fetcher.fetch_all(job.request.pictures)) if job.request.pictures else ()
-            generation = await self._generation.generate(job.request, job.record.user_id, pictures)
+            try:
+                generation = await self._generation.generate(job.request, job.record.user_id, pictures)
+            finally:
+                for picture in pictures:
+                    picture.release()
             try:
                 fitted = [await self._fit(image, upload_limit) for image in generation.images]
             except BaseException:

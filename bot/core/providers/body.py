@@ -29,13 +29,13 @@ class Base64Of:
     @property
     def size(self) -> int:
         """The bytes of the JSON string, quotes included."""
-        return 2 + len(self.prefix.encode()) + 4 * -(-len(self.picture.data) // 3)
+        return 2 + len(self.prefix.encode()) + 4 * -(-self.picture.size // 3)
 
     def chunks(self) -> Iterator[bytes]:
-        data = self.picture.data
+        reader = self.picture.reader()
         yield b'"' + self.prefix.encode()
-        for start in range(0, len(data), SLICE):
-            yield base64.b64encode(data[start : start + SLICE])
+        while data := reader.read(SLICE):
+            yield base64.b64encode(data)
         yield b'"'
 
 

@@ -67,7 +67,7 @@ def multipart(fields: Mapping[str, Any], pictures: Sequence[InputPicture]) -> ai
         form.add_field(name, value if isinstance(value, str) else json.dumps(value))
     for number, picture in enumerate(pictures, start=1):
         filename = f"image-{number}.{picture.format.extension}"
-        form.add_field("image[]", picture.data, filename=filename, content_type=MEDIA_TYPES[picture.format])
+        form.add_field("image[]", picture.upload(), filename=filename, content_type=MEDIA_TYPES[picture.format])
     return form
 
 

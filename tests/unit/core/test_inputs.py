@@ -1,7 +1,9 @@
 """Input pictures: every check on real image bytes, and downloads from a real local HTTP server."""
 
 import asyncio
+import base64
 import io
+import json
 import random
 import struct
 import time
@@ -15,6 +17,7 @@ from aiohttp import web
 from PIL import Image, ImageFile
 
 from bot.core.errors import CorruptImage, NotAnImage, PictureTooLarge, PictureUnavailable, TooManyPixels
+from bot.core.imageapi.spool import Spool
 from bot.core.images import ImageFormat
 from bot.core.inputs import (
     DISCORD_CDN_ORIGINS,
@@ -23,6 +26,7 @@ from bot.core.inputs import (
     PictureRef,
     check_picture,
 )
+from bot.core.providers.body import Base64Of, StreamedJSON
 
 MAX_BYTES = 200_000
 MAX_PIXELS = 40_000_000
@@ -392,3 +396,51 @@ async def test_only_links_on_the_allowed_origins_are_allowed(session, url: str, 
         session, allowed_origins=DISCORD_CDN_ORIGINS, max_bytes=MAX_BYTES, max_pixels=MAX_PIXELS, timeout=1.0
     )
     assert fetcher.is_allowed(url) is allowed
+
+
+def noise_png(side: int) -> bytes:
+    """A PNG of noise: it doesn't compress, so it is as big as its pixels."""
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", (side, side), random.Random(side).randbytes(side * side * 3)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+async def test_a_big_picture_waits_in_a_temporary_file_and_goes_out_byte_for_byte(session, cdn: PictureServer) -> None:
+    big = noise_png(700)  # about 1.4 MB: past what a spool keeps in memory
+    cdn.files["big.png"] = big
+    fetcher = PictureFetcher(
+        session, allowed_origins=frozenset({cdn.origin}), max_bytes=4 * 1024 * 1024, max_pixels=MAX_PIXELS, timeout=5
+    )
+
+    [picture] = await fetcher.fetch_all([cdn.ref("big.png")])
+
+    assert isinstance(picture.data, Spool)
+    assert (picture.size, picture.width, picture.height) == (len(big), 700, 700)
+    sent = json.loads(StreamedJSON({"image": [Base64Of(picture)]}).decode())
+    assert base64.b64decode(sent["image"][0]) == big
+    assert picture.upload() == big
+    assert picture.upload() == big  # a second attempt reads it again from its start
+    picture.release()
+    assert picture.data.closed
+
+
+async def test_pictures_fetched_for_a_request_that_fails_are_released(session, cdn: PictureServer) -> None:
+    cdn.files["big.png"] = noise_png(700)
+    fetcher = PictureFetcher(
+        session, allowed_origins=frozenset({cdn.origin}), max_bytes=4 * 1024 * 1024, max_pixels=MAX_PIXELS, timeout=5
+    )
+    kept: list[InputPicture] = []
+    real_fetch = fetcher._fetch
+
+    async def noting(ref: PictureRef) -> InputPicture:
+        picture = await real_fetch(ref)
+        kept.append(picture)
+        return picture
+
+    fetcher._fetch = noting  # type: ignore[method-assign]  # to see what the failed request had fetched
+
+    with pytest.raises(NotAnImage):
+        await fetcher.fetch_all([cdn.ref("big.png"), cdn.ref("notes.txt", "delay=0.2")])
+
+    assert len(kept) == 1
+    assert isinstance(kept[0].data, Spool) and kept[0].data.closed
