@@ -92,7 +92,7 @@ async def test_limits_and_the_ledger_are_exact_and_survive_a_restart(own_discord
         limit = await own_discord.slash(
             "limits set", user=moderator, guild=guild, options={"name": "server_daily_images", "value": "10"}
         )
-        await limit.final(timeout=10, until=outcome)
+        await limit.final(timeout=30, until=outcome)
         image_api.latency = 0.3  # all 100 in flight together
         replies = await asyncio.gather(
             *(own_discord.slash("imagine", user=fan, guild=guild, options={"prompt": "confetti"}) for fan in crowd)
@@ -108,12 +108,12 @@ async def test_limits_and_the_ledger_are_exact_and_survive_a_restart(own_discord
     try:
         await own_discord.wait_ready(START_TIMEOUT, sessions=2)
         shown = await (await own_discord.slash("limits show", user=moderator, guild=guild)).final(
-            timeout=10, until=outcome
+            timeout=30, until=outcome
         )
         again = await (
             await own_discord.slash("imagine", user=crowd[0], guild=guild, options={"prompt": "more"})
-        ).final(timeout=10, until=outcome)
-        usage = await (await own_discord.slash("usage", user=moderator, guild=guild)).final(timeout=10, until=outcome)
+        ).final(timeout=30, until=outcome)
+        usage = await (await own_discord.slash("usage", user=moderator, guild=guild)).final(timeout=30, until=outcome)
     finally:
         stderr = await stop_bot(second)
     assert second.returncode == 0, stderr[-2000:]

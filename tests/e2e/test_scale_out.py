@@ -152,12 +152,17 @@ async def test_a_daily_limit_of_ten_across_both_processes_delivers_exactly_ten_i
     ] * (2 * MEMBERS_PER_SERVER - 10)
 
 
-async def settled_images(database_url: str, jobs: int) -> list[tuple[object, ...]]:
-    """The images the ledger holds once `jobs` jobs are settled: a result is posted a moment before it is settled."""
+async def settled(database_url: str, jobs: int) -> None:
+    """Wait until the ledger holds `jobs` jobs: a result is posted a moment before it is settled."""
     for _ in range(200):
         if (await run_sql(database_url, "SELECT count(*) FROM usage_ledger"))[0][0] >= jobs:
-            break
+            return
         await asyncio.sleep(0.05)
+
+
+async def settled_images(database_url: str, jobs: int) -> list[tuple[object, ...]]:
+    """The images the ledger holds once `jobs` jobs are settled."""
+    await settled(database_url, jobs)
     return await run_sql(database_url, "SELECT sum(images) FROM usage_ledger WHERE outcome = 'delivered'")
 
 
@@ -189,6 +194,7 @@ async def test_a_process_that_dies_has_its_jobs_and_slots_taken_over_by_the_othe
         helped = bots.discord.add_user(name="next", guild_id=bots.servers[0].id)
         reply = await bots.discord.slash("imagine", user=helped, guild=bots.servers[0], options={"prompt": "go on"})
         result = await reply.final(timeout=15, until=outcome)
+        await settled(bots.database_url, 2)
         ledger = await run_sql(bots.database_url, "SELECT outcome FROM usage_ledger ORDER BY created_at")
         assert survivor.returncode is None
 
