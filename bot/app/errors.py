@@ -65,6 +65,15 @@ MESSAGES: dict[type[errors.BotError], str] = {
     errors.ServerError: "error.server",
     errors.ConnectionFailed: "error.connection",
 }
+# Errors worded by one of their fields as well: their key followed by its value (each limit says what it counts).
+VARIANTS: dict[type[errors.BotError], str] = {
+    errors.QuotaExceeded: "limit",
+    errors.NotPermitted: "role",
+    errors.QueueFull: "scope",
+    errors.JobCancelled: "reason",
+    errors.InvalidPromptParameter: "reason",
+    errors.InvalidStyle: "reason",
+}
 UNKNOWN_RETRY_SECONDS = 60
 MAX_ECHO = 40  # characters of a member's invalid value repeated back to them
 PUBLIC_JOB = "public_job"  # Interaction.extras key: the response is a job's public one, so may move to the channel
@@ -73,19 +82,10 @@ PRIVATE_JOB = "private_job"  # ... a job's private one, so may move to a direct 
 
 def user_message(error: errors.BotError, locale: discord.Locale | str) -> str:
     """The catalogue text for an error, its typed fields filling the placeholders."""
-    key = next(MESSAGES[cls] for cls in type(error).__mro__ if cls in MESSAGES)
-    if isinstance(error, errors.QuotaExceeded):
-        key = f"error.quota.{error.limit}"  # each limit says what it counts
-    elif isinstance(error, errors.NotPermitted):
-        key = f"error.not_permitted.{error.role}"
-    elif isinstance(error, errors.QueueFull):
-        key = f"error.queue_full.{error.scope}"
-    elif isinstance(error, errors.JobCancelled):
-        key = f"error.cancelled.{error.reason}"
-    elif isinstance(error, errors.InvalidPromptParameter):
-        key = f"error.prompt_parameter.{error.reason}"
-    elif isinstance(error, errors.InvalidStyle):
-        key = f"error.style.{error.reason}"
+    worded = next(cls for cls in type(error).__mro__ if cls in MESSAGES)
+    key = MESSAGES[worded]
+    if (field := VARIANTS.get(worded)) is not None:
+        key = f"{key}.{getattr(error, field)}"
     return catalogue.text(locale, key, **_params(error))
 
 

@@ -59,6 +59,11 @@ def normal_size(value: str | None) -> str | None:
     return normal_choice("size", value, tuple(ASPECT_SIZES.values()))
 
 
+def known_model(asked: str, models: tuple[str, ...]) -> str | None:
+    """The one of `models` that `asked` names, whatever its case; None for none of them."""
+    return {model.casefold(): model for model in models}.get(asked.strip().casefold())
+
+
 @dataclass(frozen=True, slots=True)
 class Generation:
     """What a request produced: the images, the provider that made them, the seconds it took, and the quality tier
@@ -117,8 +122,7 @@ class GenerationService:
         """The configured model the member chose (in any case), or the default."""
         if asked is None:
             return self._rules.default_model
-        known = {model.casefold(): model for model in self._rules.models}
-        if (model := known.get(asked.strip().casefold())) is None:
+        if (model := known_model(asked, self._rules.models)) is None:
             raise ModelNotAllowed(asked, self._rules.models)
         return model
 

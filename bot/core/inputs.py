@@ -18,7 +18,7 @@ from PIL import Image, ImageFile, JpegImagePlugin, PngImagePlugin, WebPImagePlug
 from yarl import URL
 
 from bot.core.errors import CorruptImage, NotAnImage, PictureTooLarge, PictureUnavailable, TooManyPixels
-from bot.core.imageapi.spool import Spool
+from bot.core.imageapi.spool import Spool, head_of, reader_of, release, size_of
 from bot.core.images import ImageFormat, sniff_format
 
 DISCORD_CDN_ORIGINS = frozenset({"https://cdn.discordapp.com", "https://media.discordapp.net"})
@@ -58,11 +58,11 @@ class InputPicture:
     @property
     def size(self) -> int:
         """Bytes in the picture."""
-        return self.data.size if isinstance(self.data, Spool) else len(self.data)
+        return size_of(self.data)
 
     def reader(self) -> io.BytesIO | io.BufferedRandom:
         """The bytes as a file at their start (a spool's own file: read one copy at a time)."""
-        return self.data.reader() if isinstance(self.data, Spool) else io.BytesIO(self.data)
+        return reader_of(self.data)
 
     def upload(self) -> bytes:
         """The picture's bytes for a multipart upload, read from a spool while it is sent (a file handed to aiohttp
@@ -71,16 +71,15 @@ class InputPicture:
 
     def release(self) -> None:
         """Free a spool once the picture has been sent."""
-        if isinstance(self.data, Spool):
-            self.data.close()
+        release(self.data)
 
 
 def check_picture(ref: PictureRef, data: bytes | Spool, *, max_bytes: int, max_pixels: int) -> InputPicture:
     """The picture `data` holds, checked against every input rule; CPU-bound, so callers run it in a thread."""
-    size = data.size if isinstance(data, Spool) else len(data)
+    size = size_of(data)
     if size > max_bytes:
         raise PictureTooLarge(ref.name, size, max_bytes)
-    head = data.head(_HEAD) if isinstance(data, Spool) else data[:_HEAD]
+    head = head_of(data, _HEAD)
     image_format = _sniff_input(head)
     if image_format is None:
         raise NotAnImage(ref.name)
@@ -88,8 +87,7 @@ def check_picture(ref: PictureRef, data: bytes | Spool, *, max_bytes: int, max_p
     if image_format is ImageFormat.WEBP and (declared := _webp_canvas_size(head)) is not None:
         _check_pixels(ref, *declared, max_pixels)
     try:
-        file = data.reader() if isinstance(data, Spool) else io.BytesIO(data)
-        with _OPENERS[image_format](file) as picture:  # reads the header only
+        with _OPENERS[image_format](reader_of(data)) as picture:  # reads the header only
             width, height = picture.size
             _check_pixels(ref, width, height, max_pixels)  # before a single pixel is decoded
             with _DECODING:  # decoded pixels are the big part: one picture at a time across the process
@@ -185,8 +183,7 @@ class PictureFetcher:
             checks = {"max_bytes": self._max_bytes, "max_pixels": self._max_pixels}
             return await asyncio.to_thread(check_picture, ref, data, **checks)
         except BaseException:
-            if isinstance(data, Spool):
-                data.close()
+            release(data)
             raise
 
     async def _download(self, ref: PictureRef) -> bytes | Spool:

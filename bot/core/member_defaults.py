@@ -5,10 +5,11 @@ import dataclasses
 from collections.abc import Collection, Mapping
 
 from bot.core.errors import InvalidChoice
-from bot.core.generation import normal_choice, normal_size
+from bot.core.generation import known_model, normal_choice, normal_size
 from bot.core.imageapi import QUALITIES
 from bot.core.request import ImageRequest
 from bot.core.storage import MemberDefaults
+from bot.core.styles import style_name
 
 DEFAULTED = ("model", "size", "quality", "style", "private")  # the options a member may set a default for
 
@@ -16,12 +17,10 @@ DEFAULTED = ("model", "size", "quality", "style", "private")  # the options a me
 def checked_defaults(defaults: MemberDefaults, models: tuple[str, ...], styles: Collection[str]) -> MemberDefaults:
     """The defaults with canonical values; InvalidChoice names an option set to a value that is none of its own."""
     model = defaults.model
-    if model is not None:
-        known = {offered.casefold(): offered for offered in models}
-        if (model := known.get(model.strip().casefold())) is None:
-            raise InvalidChoice("model", defaults.model or "", models)
+    if model is not None and (model := known_model(model, models)) is None:
+        raise InvalidChoice("model", defaults.model or "", models)
     style = defaults.style
-    if style is not None and (style := " ".join(style.split()).casefold()) not in styles:
+    if style is not None and (style := style_name(style)) not in styles:
         raise InvalidChoice("style", defaults.style or "", tuple(styles))
     return dataclasses.replace(
         defaults,

@@ -26,9 +26,14 @@ class Style:
     template: str  # holds PLACEHOLDER at least once
 
 
+def style_name(text: str) -> str:
+    """A style's name as it is kept and matched: spaces collapsed, case folded."""
+    return " ".join(text.split()).casefold()
+
+
 def check_style(name: str, template: str) -> Style:
     """A style as a moderator or the operator wrote it, checked; raises InvalidStyle saying what is wrong."""
-    name = " ".join(name.split()).casefold()
+    name = style_name(name)
     if not name or len(name) > MAX_NAME or not all(char.isalnum() or char in NAME_PUNCTUATION for char in name):
         raise InvalidStyle("name", name)
     if name in STYLES:
@@ -81,7 +86,7 @@ def apply_style(request: ImageRequest, styles: dict[str, Style | None]) -> tuple
     """
     if request.style is None:
         return request, None
-    name = " ".join(request.style.split()).casefold()
+    name = style_name(request.style)
     if name not in styles:
         raise InvalidChoice("style", request.style, tuple(styles))
     if (style := styles[name]) is None:

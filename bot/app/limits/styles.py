@@ -16,7 +16,7 @@ from bot.app.i18n.command_text import label, names, option_descriptions, option_
 from bot.app.moderation import require_moderator
 from bot.app.render import shorten
 from bot.core.errors import InvalidStyle
-from bot.core.styles import MAX_NAME, MAX_SERVER_STYLES, MAX_TEMPLATE, check_style
+from bot.core.styles import MAX_NAME, MAX_SERVER_STYLES, MAX_TEMPLATE, check_style, style_name
 
 if TYPE_CHECKING:
     from bot.app.client import ImageBot
@@ -56,7 +56,7 @@ class Styles(
     @app_commands.describe(**option_descriptions("styles.remove", "name"))
     async def remove(self, interaction: Interaction, name: Range[str, 1, MAX_NAME]) -> None:
         limits = await require_moderator(interaction)
-        wanted = " ".join(name.split()).casefold()
+        wanted = style_name(name)
         kept = tuple((held, text) for held, text in limits.styles if held != wanted)
         if len(kept) == len(limits.styles):
             raise InvalidStyle("unknown", wanted)

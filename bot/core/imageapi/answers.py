@@ -28,7 +28,7 @@ from bot.core.errors import (
     UpstreamTimeout,
 )
 from bot.core.imageapi.scanner import spooled
-from bot.core.imageapi.spool import Spool
+from bot.core.imageapi.spool import Spool, head_of, reader_of, release, size_of
 from bot.core.images import SNIFF_BYTES, ImageFormat, sniff_format
 
 AUTH_CODES = {"invalid_api_key", "invalid_token", "invalid_key", "unauthorized", "authentication_error"}
@@ -61,20 +61,19 @@ class ImageBytes:
     @property
     def size(self) -> int:
         """Bytes in the encoded image."""
-        return self.data.size if isinstance(self.data, Spool) else len(self.data)
+        return size_of(self.data)
 
     def reader(self) -> io.BytesIO | io.BufferedRandom:
         """The encoded bytes as a file at their start (a spool's own file: read one copy at a time)."""
-        return self.data.reader() if isinstance(self.data, Spool) else io.BytesIO(self.data)
+        return reader_of(self.data)
 
     def head(self, count: int) -> bytes:
         """The first `count` bytes (enough for a header)."""
-        return self.data.head(count) if isinstance(self.data, Spool) else self.data[:count]
+        return head_of(self.data, count)
 
     def release(self) -> None:
         """Free a spool as soon as its image is no longer needed (bytes go with the last reference)."""
-        if isinstance(self.data, Spool):
-            self.data.close()
+        release(self.data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +156,7 @@ def checked_image(data: bytes | Spool) -> ImageBytes:
     """Wrap bytes that must be a PNG, JPEG, WebP or GIF image (a spool small enough to stay in memory as bytes)."""
     if isinstance(data, Spool):
         data = data.settled()
-    head = data.head(SNIFF_BYTES) if isinstance(data, Spool) else data
+    head = head_of(data, SNIFF_BYTES)
     if (image_format := sniff_format(head)) is None:
         raise MalformedAnswer("an answer item is not a PNG, JPEG, WebP or GIF image", 200)
     return ImageBytes(data, image_format)

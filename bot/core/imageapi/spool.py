@@ -61,3 +61,27 @@ class Spool:
     @property
     def closed(self) -> bool:
         return self._file.closed
+
+
+Held = bytes | Spool  # an image's bytes: in memory while few, else spooled (see Spool.settled)
+
+
+def size_of(data: Held) -> int:
+    """Bytes held."""
+    return data.size if isinstance(data, Spool) else len(data)
+
+
+def reader_of(data: Held) -> io.BytesIO | io.BufferedRandom:
+    """The bytes as a file at their start (a spool's own file: read one copy at a time)."""
+    return data.reader() if isinstance(data, Spool) else io.BytesIO(data)
+
+
+def head_of(data: Held, count: int) -> bytes:
+    """The first `count` bytes (enough for a header)."""
+    return data.head(count) if isinstance(data, Spool) else data[:count]
+
+
+def release(data: Held) -> None:
+    """Free a spool as soon as its bytes are no longer needed (bytes go with the last reference)."""
+    if isinstance(data, Spool):
+        data.close()

@@ -184,15 +184,20 @@ class HTTPProvider:
     async def edit(self, call: ProviderCall) -> list[ImageBytes]:
         return await self._run(call, edit=True)
 
+    def images_per(self, call: ProviderCall) -> int | None:
+        """How many images one request of `call` may ask for (None: the whole count); the kind's `images_per_call`
+        unless the model decides."""
+        return self.images_per_call
+
     async def _run(self, call: ProviderCall, *, edit: bool) -> list[ImageBytes]:
         """Every image the call asks for: in one call, or one call per image for kinds that make one at a time."""
         deadline = time.monotonic() + self.settings.timeout
         count = call.request.count
-        if self.images_per_call is None:
+        if (per_call := self.images_per(call)) is None:
             return await self._attempts(call, edit, count, deadline)
         images: list[ImageBytes] = []
         while len(images) < count:
-            images += await self._attempts(call, edit, min(self.images_per_call, count - len(images)), deadline)
+            images += await self._attempts(call, edit, min(per_call, count - len(images)), deadline)
         return images
 
     async def _attempts(self, call: ProviderCall, edit: bool, count: int, deadline: float) -> list[ImageBytes]:

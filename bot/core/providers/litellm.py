@@ -33,7 +33,6 @@ from typing import Any
 import aiohttp
 
 from bot.core.errors import ConnectionFailed, ImageAPIError, UpstreamTimeout
-from bot.core.imageapi.answers import ImageBytes
 from bot.core.providers.base import Body, ProviderCall, ProviderSettings
 from bot.core.providers.gemini_sizes import image_config
 from bot.core.providers.gemini_sizes import tier_floor as gemini_tier_floor
@@ -50,13 +49,19 @@ _NOT_REACHED: Mapping[str, type[ImageAPIError]] = MappingProxyType(
 _MODEL_GROUP = re.compile(r"\s*LiteLLM: model group .*\Z", re.DOTALL)
 
 
-class _LiteLLMDialect(OpenAIProvider):
-    """What is sent for each route, and how LiteLLM's errors are read (see the module docstring)."""
+class LiteLLMProvider(OpenAIProvider):
+    """A LiteLLM proxy: what is sent for each route, and how LiteLLM's errors are read (see the module docstring)."""
 
     def __init__(
-        self, session: aiohttp.ClientSession, settings: ProviderSettings, *, routes: Mapping[str, str], **kwargs: Any
+        self,
+        session: aiohttp.ClientSession,
+        settings: ProviderSettings,
+        *,
+        routes: Mapping[str, str] | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(session, settings, **kwargs)
+        routes = routes or {}
         if unknown := sorted(set(routes.values()) - set(ROUTES)):
             raise ValueError(f"route {unknown[0]!r} is not one of {', '.join(ROUTES)}")
         self.routes = MappingProxyType(dict(routes))
@@ -64,6 +69,10 @@ class _LiteLLMDialect(OpenAIProvider):
     def route(self, model: str) -> str:
         """The route of the model with this id at LiteLLM."""
         return self.routes.get(model, OPENAI)
+
+    def images_per(self, call: ProviderCall) -> int | None:
+        """The openai route asks for every image in one call, the gemini route one image a call."""
+        return IMAGES_PER_CALL[self.route(call.model)]
 
     def body(self, call: ProviderCall, edit: bool, count: int) -> Body:
         if self.route(call.model) == OPENAI:
@@ -86,35 +95,6 @@ class _LiteLLMDialect(OpenAIProvider):
         (a route's own when they all take one; the floor is asked without the model)."""
         floors = {OPENAI: super().tier_floor(quality, size), GEMINI: gemini_tier_floor(quality)}
         return min(floors[route] for route in set(self.routes.values()) or {OPENAI})
-
-
-class _OneImagePerCall(_LiteLLMDialect):
-    images_per_call = 1
-
-
-class LiteLLMProvider(_LiteLLMDialect):
-    """A LiteLLM proxy: the openai route asks for every image in one call, the gemini route one image a call."""
-
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        settings: ProviderSettings,
-        *,
-        routes: Mapping[str, str] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(session, settings, routes=routes or {}, **kwargs)
-        self._one_at_a_time = _OneImagePerCall(session, settings, routes=self.routes, **kwargs)
-
-    async def generate(self, call: ProviderCall) -> list[ImageBytes]:
-        if IMAGES_PER_CALL[self.route(call.model)] == 1:
-            return await self._one_at_a_time.generate(call)
-        return await super().generate(call)
-
-    async def edit(self, call: ProviderCall) -> list[ImageBytes]:
-        if IMAGES_PER_CALL[self.route(call.model)] == 1:
-            return await self._one_at_a_time.edit(call)
-        return await super().edit(call)
 
 
 def _message(raw: bytes) -> tuple[dict[str, Any], str] | None:
